@@ -1,0 +1,39 @@
+# Thin wrappers over the command line tools. `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+MODULE      ?= 01_foundations
+SUBMISSIONS ?= workspace/submissions
+OUT         ?= workspace/graded
+
+.PHONY: demo test lab release grade bench clean
+
+# torch first, pinned to the CPU build: any other torch requirement would pull the CUDA wheels.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m autograde demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab release/
+
+release: $(STAMP)
+	$(PY) -m autograde release $(MODULE)
+
+grade: $(STAMP)
+	$(PY) -m autograde grade $(MODULE) $(SUBMISSIONS) --out $(OUT)
+
+bench: $(STAMP)
+	$(PY) -m autograde bench
+
+clean:
+	rm -rf workspace

@@ -1,0 +1,83 @@
+"""Command line: python -m autograde {release,grade,demo,bench} ..."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from autograde import settings
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from autograde import release
+
+    for module in args.modules or settings.modules():
+        if args.check:
+            problems = release.check(module)
+            for problem in problems:
+                print(problem)
+            if problems:
+                print(f"release/{module} is out of date: run `python -m autograde release {module}`")
+                return 1
+            print(f"release/{module} equals a fresh generation from source/{module}")
+        else:
+            for path in release.release(module):
+                print(f"wrote {path.relative_to(settings.ROOT)}")
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from autograde.grade import grade
+    from autograde.grade.execute import Limits
+    from autograde.grade.report import score_table
+
+    if args.module not in settings.modules():
+        print(f"unknown module {args.module!r}; modules: {', '.join(settings.modules())}")
+        return 2
+    limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout, memory_mb=args.memory_mb)
+    summary = grade(args.module, Path(args.submissions), Path(args.out), workers=args.workers, regrade=args.regrade, limits=limits)
+    print(score_table(summary))
+    print(f"\n{summary.graded} notebooks graded, {summary.reused} unchanged since the last run, {summary.seconds:.0f} s")
+    out = summary.out
+    print(f"report:   {out / 'report.html'}\nresults:  {out / 'results.json'}\ngrades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from autograde.demo import run_demo
+
+    return run_demo(workers=args.workers)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograde", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("release", help="generate release/<module> from source/<module> with nbgrader")
+    p.add_argument("modules", nargs="*", help="modules to release (default: all)")
+    p.add_argument("--check", action="store_true", help="only compare release/ with a fresh generation")
+    p.set_defaults(run=cmd_release)
+
+    p = sub.add_parser("grade", help="grade a cohort's submissions of one module")
+    p.add_argument("module", help="e.g. 01_foundations")
+    p.add_argument("submissions", help="folder of <student>/<notebook>.ipynb, or an nbgrader course/submitted folder")
+    p.add_argument("--out", required=True, help="output folder (results, gradebook, feedback, report)")
+    p.add_argument("--workers", type=int, default=None, help="notebooks graded in parallel (default: one per core)")
+    p.add_argument("--regrade", action="store_true", help="grade again even notebooks that have not changed")
+    p.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell (default 60)")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook (default 300)")
+    p.add_argument("--memory-mb", type=int, default=2048, help="memory of one notebook's kernel (default 2048)")
+    p.set_defaults(run=cmd_grade)
+
+    p = sub.add_parser("demo", help="check the release, build and grade the demo cohort, print the scores")
+    p.add_argument("--workers", type=int, default=None)
+    p.set_defaults(run=cmd_demo)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""The demo cohort, built from source at demo time, and the `demo` command.
+
+Students: `full-marks` (the reference solutions), `untouched` (the release as
+handed out), `partial` (the first half of each notebook's exercises) and
+`one-bug` (the reference with one plausible mistake). EXPECTED says what each
+must score; the test suite checks it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from nbformat import NotebookNode
+
+from autograde import notebooks, settings
+
+# The demo's mistake: (notebook, solution cell, text replaced, replacement, grade cells it must fail).
+BUG = (
+    "01_autograd.ipynb",
+    "value",
+    "self.grad += (1 - out.data**2) * out.grad",
+    "self.grad += (1 - out.data) * out.grad",
+    {"value_backward_test", "value_graph_test"},
+)
+
+
+def solution_text(source: str) -> str:
+    """A solution cell's source without nbgrader's solution markers: what a student would write."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+def _fill(release_nb: NotebookNode, source_nb: NotebookNode, keep) -> NotebookNode:
+    """The release notebook with the reference answer in every solution cell for which keep(cell) is true."""
+    solutions = {notebooks.grade_id(c): c for c in source_nb.cells if notebooks.is_solution(c)}
+    for cell in release_nb.cells:
+        gid = notebooks.grade_id(cell)
+        if gid in solutions and keep(gid):
+            cell.source = solution_text(solutions[gid].source)
+    return release_nb
+
+
+def _solution_ids(source_nb: NotebookNode) -> list[str]:
+    return [notebooks.grade_id(c) for c in source_nb.cells if notebooks.is_solution(c)]
+
+
+def build_cohort(module: str, dest: Path) -> Path:
+    """Write <student>/<notebook>.ipynb for the four demo students of `module`."""
+    shutil.rmtree(dest, ignore_errors=True)
+    for path in settings.notebooks(module):
+        source_nb = notebooks.read(path)
+        release_nb = notebooks.read(settings.RELEASE / module / path.name)
+        ids = _solution_ids(source_nb)
+        first_half = set(ids[: (len(ids) + 1) // 2])
+        students = {
+            "full-marks": _fill(notebooks.read(settings.RELEASE / module / path.name), source_nb, lambda gid: True),
+            "untouched": release_nb,
+            "partial": _fill(notebooks.read(settings.RELEASE / module / path.name), source_nb, lambda gid: gid in first_half),
+            "one-bug": _fill(notebooks.read(settings.RELEASE / module / path.name), source_nb, lambda gid: True),
+        }
+        notebook, cell_id, old, new, _ = BUG
+        if path.name == notebook:
+            cell = next(c for c in students["one-bug"].cells if notebooks.grade_id(c) == cell_id)
+            assert old in cell.source, f"the demo bug no longer applies to {notebook}:{cell_id}"
+            cell.source = cell.source.replace(old, new)
+        for student, nb in students.items():
+            notebooks.write(nb, dest / student / path.name)
+    return dest
+
+
+def expected_points(module: str) -> dict[str, float]:
+    """What each demo student must score (autograded points only; free answers await a person)."""
+    expected = {"full-marks": 0.0, "untouched": 0.0, "partial": 0.0, "one-bug": 0.0}
+    for path in settings.notebooks(module):
+        nb = notebooks.read(path)
+        ids = _solution_ids(nb)
+        first_half = set(ids[: (len(ids) + 1) // 2])
+        current = None
+        for cell in nb.cells:
+            if notebooks.is_solution(cell):
+                current = notebooks.grade_id(cell)
+            if not notebooks.is_autograded(cell):
+                continue
+            pts = notebooks.points(cell)
+            expected["full-marks"] += pts
+            expected["partial"] += pts if current in first_half else 0.0
+            broken = path.name == BUG[0] and notebooks.grade_id(cell) in BUG[4]
+            expected["one-bug"] += 0.0 if broken else pts
+    return expected
+
+
+def run_demo(workers: int | None = None) -> int:
+    """Check the release, build the demo cohort, grade it, print scores and the report's path."""
+    from autograde import release
+    from autograde.grade import grade
+    from autograde.grade.report import score_table
+
+    status = 0
+    for module in settings.modules():
+        problems = release.check(module)
+        print(f"release/{module}: " + ("equals a fresh generation from source" if not problems else "OUT OF DATE"))
+        for problem in problems:
+            print(f"  {problem}")
+        status |= bool(problems)
+        submissions = build_cohort(module, settings.WORKSPACE / "demo" / module / "submissions")
+        out = settings.WORKSPACE / "demo" / module / "graded"
+        summary = grade(module, submissions, out, workers=workers, regrade=True)
+        print(f"\n{module}: graded {summary.graded} notebooks in {summary.seconds:.0f} s\n")
+        print(score_table(summary))
+        expected = expected_points(module)
+        totals = {s: sum(r.points for r in summary.results if r.student == s) for s in expected}
+        for student, want in expected.items():
+            if totals.get(student) != want:
+                print(f"  unexpected: {student} scored {totals.get(student)}, expected {want:g}")
+                status = 1
+        print(f"\nreport:   {out / 'report.html'}\nresults:  {out / 'results.json'}\ngrades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}\n")
+    return status

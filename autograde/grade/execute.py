@@ -1,0 +1,292 @@
+"""Execute: run a restored notebook with papermill in a grading kernel.
+
+Every cell runs, even after errors. Each cell has a timeout, the whole
+notebook a deadline, the kernel's process tree a memory cap and the outputs a
+size cap. A cell that times out, crashes the kernel or exceeds the memory cap
+is skipped in a fresh attempt, so the rest of the notebook still counts.
+
+Hidden-test records written while a cell runs are filed under that cell's
+index (records/<index>/), so the score step knows which grade cell produced
+which record.
+
+The executor runs in its own process (`python -m autograde.grade.execute
+JOB`), started by `execute()`; the kernel is its child. Killing the executor's
+descendants kills the kernel and anything it forked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+KERNEL_NAME = "autograde-python"
+KERNEL_SCRIPT = Path(__file__).with_name("kernel.py")
+
+FAILURE_TEXT = {
+    "timeout": "exceeded the per-cell time limit",
+    "crashed": "crashed the kernel",
+    "memory": "exceeded the memory limit",
+}
+
+
+@dataclass
+class Limits:
+    cell_timeout: float = 60.0  # seconds per cell
+    notebook_timeout: float = 300.0  # seconds for the whole notebook, retries included
+    memory_mb: int = 2048  # resident memory of the kernel and its children
+    output_kb_per_cell: int = 512
+    output_mb_total: int = 16
+    attempts: int = 3  # runs of the notebook, each skipping the cells that failed before
+
+
+@dataclass
+class Execution:
+    """statuses: cell index -> ran | timeout | crashed | memory | not_run."""
+
+    statuses: dict[int, str] = field(default_factory=dict)
+    durations: dict[int, float] = field(default_factory=dict)
+    attempts: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> "Execution":
+        raw = json.loads(path.read_text())
+        return cls(
+            statuses={int(k): v for k, v in raw["statuses"].items()},
+            durations={int(k): v for k, v in raw["durations"].items()},
+            attempts=raw["attempts"],
+            seconds=raw["seconds"],
+            notes=raw["notes"],
+        )
+
+
+def install_kernelspec(folder: Path, limits: Limits) -> Path:
+    """Write the grading kernelspec under folder/kernels/; put `folder` on JUPYTER_PATH to use it."""
+    spec = folder / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, str(KERNEL_SCRIPT), "--address-space-mb", str(limits.memory_mb * 4), "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python (grading)", "language": "python"}, indent=1))
+    return folder
+
+
+def execute(nb_path: Path, out_path: Path, workdir: Path, kernel_env: dict[str, str], limits: Limits) -> Execution:
+    """Run the executor process on `nb_path`; the executed notebook goes to `out_path`.
+
+    workdir holds the kernel's working directory (cwd/), the records (records/)
+    and the executor's log. Returns what happened to each cell.
+    """
+    from autograde.grade import processes
+
+    job = {
+        "notebook": str(nb_path),
+        "output": str(out_path),
+        "workdir": str(workdir),
+        "env": kernel_env,
+        "limits": asdict(limits),
+    }
+    job_path = workdir / "job.json"
+    job_path.write_text(json.dumps(job, indent=1))
+    report = workdir / "execution.json"
+    report.unlink(missing_ok=True)
+    with open(workdir / "executor.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "autograde.grade.execute", str(job_path)], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            proc.wait(timeout=limits.notebook_timeout + 60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    processes.kill_tree()
+    if report.exists():
+        return Execution.load(report)
+    return Execution(notes=["the grader's executor stopped unexpectedly; see executor.log"])
+
+
+# -- inside the executor process ----------------------------------------------------------------
+
+
+def _engine():
+    """A papermill engine whose client caps outputs and calls our hooks."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine
+    from papermill.utils import merge_kwargs, remove_args
+
+    class GradingClient(PapermillNotebookClient):
+        def __init__(self, nb_man, output_limits=(0, 0), **kw):
+            super().__init__(nb_man, **kw)
+            self.cell_cap, self.total_cap = output_limits
+            self.cell_bytes: dict[int, int] = {}
+            self.total_bytes = 0
+
+        def output(self, outs, msg, display_id, cell_index):
+            size = len(json.dumps(msg.get("content", {})))
+            self.cell_bytes[cell_index] = self.cell_bytes.get(cell_index, 0) + size
+            self.total_bytes += size
+            if self.cell_bytes[cell_index] > self.cell_cap or self.total_bytes > self.total_cap:
+                if not any(o.get("name") == "stdout" and "[output truncated" in o.get("text", "") for o in outs):
+                    from nbformat.v4 import new_output
+
+                    outs.append(new_output("stream", name="stdout", text="\n[output truncated: this cell printed more than the grader keeps]\n"))
+                return None
+            return super().output(outs, msg, display_id, cell_index)
+
+    class GradingEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, execution_timeout=None, start_timeout=60, **kwargs):
+            kwargs = remove_args(["input_path", "log_output", "stdout_file", "stderr_file"], **kwargs)
+            final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name)
+            return GradingClient(nb_man, **final).execute()
+
+    return GradingEngine
+
+
+class _Attempt:
+    """One run of the notebook: files records by cell, watches memory and the deadline."""
+
+    def __init__(self, records: Path, limits: Limits, deadline: float):
+        self.records, self.limits, self.deadline = records, limits, deadline
+        self.live = records / "live"
+        self.current = -1
+        self.stopped_for: str | None = None  # "memory" or "deadline", set by the watchdog
+        self.done = threading.Event()
+
+    def file_records(self) -> None:
+        if self.current >= 0 and self.live.exists():
+            target = self.records / str(self.current)
+            for record in self.live.glob("*.pt"):
+                target.mkdir(exist_ok=True)
+                os.replace(record, target / record.name)
+
+    def on_cell_start(self, cell, cell_index, **_):
+        self.file_records()
+        self.current = cell_index
+
+    def watch(self) -> None:
+        from autograde.grade import processes
+
+        cap = self.limits.memory_mb * 1024 * 1024
+        while not self.done.wait(0.25):
+            reason = None
+            if time.monotonic() > self.deadline:
+                reason = "deadline"
+            elif processes.rss_bytes(processes.descendants()) > cap:
+                reason = "memory"
+            if reason:
+                self.stopped_for = reason
+                processes.kill_tree()
+                return
+
+
+def _skip_source(kind: str) -> str:
+    return f'raise RuntimeError("skipped by the grader: in an earlier run this cell {FAILURE_TEXT[kind]}")'
+
+
+def run_job(job: dict) -> Execution:
+    """Execute the job's notebook, retrying without the cells that failed fatally."""
+    import copy
+
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.engines import papermill_engines
+    from papermill.iorw import load_notebook_node
+    from papermill.utils import chdir
+
+    from autograde.grade import processes
+
+    processes.become_subreaper()
+    limits = Limits(**job["limits"])
+    workdir = Path(job["workdir"])
+    records, cwd = workdir / "records", workdir / "cwd"
+    cwd.mkdir(parents=True, exist_ok=True)
+    os.environ.update(job["env"])
+    os.environ["AUTOGRADE_RECORD_DIR"] = str(records / "live")
+    papermill_engines.register("autograde", _engine())
+
+    source = load_notebook_node(job["notebook"])
+    start = time.monotonic()
+    deadline = start + limits.notebook_timeout
+    skipped: dict[int, str] = {}
+    result = Execution()
+    nb = source
+    for attempt_number in range(1, limits.attempts + 1):
+        nb = copy.deepcopy(source)
+        for index, kind in skipped.items():
+            nb.cells[index].source = _skip_source(kind)
+        shutil.rmtree(records, ignore_errors=True)
+        (records / "live").mkdir(parents=True)
+        attempt = _Attempt(records, limits, deadline)
+        watchdog = threading.Thread(target=attempt.watch, daemon=True)
+        watchdog.start()
+        failure = None
+        try:
+            with chdir(str(cwd)):
+                papermill_engines.execute_notebook_with_engine(
+                    "autograde",
+                    nb,
+                    kernel_name=KERNEL_NAME,
+                    output_path=None,
+                    progress_bar=False,
+                    execution_timeout=limits.cell_timeout,
+                    start_timeout=60,
+                    allow_errors=True,
+                    on_cell_start=attempt.on_cell_start,
+                    output_limits=(limits.output_kb_per_cell * 1024, limits.output_mb_total * 1024 * 1024),
+                )
+        except CellTimeoutError:
+            failure = "timeout"
+        except DeadKernelError:
+            failure = attempt.stopped_for or "crashed"
+        except Exception as error:  # noqa: BLE001 - a kernel that cannot start, a broken message
+            failure = attempt.stopped_for or "crashed"
+            result.notes.append(f"execution stopped: {type(error).__name__}: {str(error)[:200]}")
+        finally:
+            attempt.done.set()
+            watchdog.join()
+            attempt.file_records()
+            processes.kill_tree()
+        result.attempts = attempt_number
+        if failure is None:
+            break
+        if attempt.current < 0:
+            result.notes.append("the kernel could not be started")
+            break
+        if failure == "deadline":
+            result.notes.append("the notebook did not finish within its time limit")
+            skipped[attempt.current] = "timeout"
+            break
+        skipped[attempt.current] = failure
+        result.notes.append(f"cell {attempt.current} {FAILURE_TEXT[failure]}; it was skipped and the notebook run again")
+        if time.monotonic() > deadline:
+            break
+
+    last = attempt.current if failure is not None else len(nb.cells) - 1
+    for index, cell in enumerate(nb.cells):
+        if index in skipped:
+            result.statuses[index] = skipped[index]
+        elif index <= last:
+            result.statuses[index] = "ran"
+        else:
+            result.statuses[index] = "not_run"
+        duration = cell.metadata.get("papermill", {}).get("duration")
+        if duration is not None:
+            result.durations[index] = duration
+    result.seconds = time.monotonic() - start
+    nbformat.write(nb, job["output"])
+    return result
+
+
+def main(job_path: str) -> None:
+    job = json.loads(Path(job_path).read_text())
+    result = run_job(job)
+    Path(job["workdir"], "execution.json").write_text(json.dumps(asdict(result), indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

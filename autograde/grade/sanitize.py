@@ -1,0 +1,87 @@
+"""Sanitize: turn each submitted file into a clean notebook of this module, or a clear reason why not.
+
+Checks, in order: size, empty, UTF-8, JSON, nbformat (version 3 is upgraded),
+and which notebook of the module it is: by its cells' grade ids, so that a
+misnamed file (`01_autograd (1).ipynb`) is still graded, and another module's
+notebook is not.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import nbformat
+from nbformat import NotebookNode
+
+from autograde import notebooks
+from autograde.grade.collect import Submission
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class Sanitized:
+    submission: Submission
+    notebook: str | None  # name of the course notebook it is, e.g. "01_autograd.ipynb"
+    nb: NotebookNode | None
+    problem: str = ""  # why it cannot be graded ("" when it can)
+    notes: list[str] = field(default_factory=list)
+
+
+def _parse(raw: bytes) -> NotebookNode:
+    if not raw.strip():
+        raise ValueError("the file is empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"the file is not UTF-8 text (byte {error.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"the file is not valid JSON (line {error.lineno}): was it saved completely?") from None
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        raise ValueError("the file is JSON but not a Jupyter notebook")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
+        raise ValueError(f"the file is not a readable Jupyter notebook ({type(error).__name__})") from None
+    cells = []
+    for cell in nb.get("cells", []):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            continue
+        source = cell.get("source", "")
+        cell["source"] = "".join(source) if isinstance(source, list) else str(source)
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = {}
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def identify(nb: NotebookNode, sources: dict[str, NotebookNode]) -> str | None:
+    """The course notebook whose graded and solution cells `nb` shares most, if any."""
+    ids = {notebooks.grade_id(c) for c in nb.cells} - {None}
+    best, best_overlap = None, 0
+    for name, source in sources.items():
+        keys = {notebooks.grade_id(c) for c in source.cells if notebooks.is_solution(c) or notebooks.is_grade(c)}
+        overlap = len(ids & keys)
+        if overlap > best_overlap:
+            best, best_overlap = name, overlap
+    return best
+
+
+def sanitize(submission: Submission, sources: dict[str, NotebookNode], module: str) -> Sanitized:
+    path = submission.path
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ValueError(f"the file is {size / 1e6:.0f} MB, over the {MAX_BYTES / 1e6:.0f} MB limit (clear the outputs and submit again)")
+        nb = _parse(path.read_bytes())
+    except (OSError, ValueError) as error:
+        return Sanitized(submission, path.name if path.name in sources else None, None, str(error))
+    name = identify(nb, sources)
+    if name is None:
+        return Sanitized(submission, path.name if path.name in sources else None, None, f"none of its cells belong to a notebook of {module}")
+    notes = [] if name == path.name else [f"graded as {name} (the file was named {path.name})"]
+    return Sanitized(submission, name, nb, "", notes)

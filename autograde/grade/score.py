@@ -1,0 +1,148 @@
+"""Score: decide each graded cell in the grader's process, from evidence the kernel cannot fake.
+
+A code grade cell earns its points iff it ran without error output, the
+hidden tests it calls left records while it ran, every record passes its
+judge (inputs regenerated here from the seed, references computed here) and
+the exercise's solution cell does not name a forbidden PyTorch shortcut.
+Markdown answers are left to a person (status "manual").
+
+The same step writes the autograded notebook that the gradebook and the
+feedback use: grade cells show their student version (no hidden tests) and
+the grader's verdict instead of tracebacks.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from pathlib import Path
+
+import torch
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
+
+from autograde import notebooks
+from autograde.grade.execute import Execution
+from autograde.grade.restore import Restored
+from autograde.grade.results import CellResult
+from autograde.hidden import PROBES
+from autograde.judge import judge_record, load
+
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+FAILED_CHECK = {"CheckFailure", "HiddenTestFailure", "AssertionError"}
+STATUS_MESSAGES = {
+    "timeout": ("timeout", "this cell exceeded the per-cell time limit"),
+    "crashed": ("error", "the kernel crashed while running this cell"),
+    "memory": ("error", "this cell exceeded the memory limit"),
+    "not_run": ("timeout", "not reached: the notebook ran out of time or stopped earlier"),
+}
+
+
+def _load_record(path: Path):
+    if not path.is_file() or path.stat().st_size > MAX_RECORD_BYTES:
+        return None
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception:  # noqa: BLE001 - a corrupt or forged file is just a missing record
+        return None
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    line = next((s for s in str(text).strip().splitlines() if s.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _error_verdict(outputs: list) -> tuple[str, str] | None:
+    """(status, message) from the first error output of a cell, None when there is none."""
+    for out in outputs:
+        if out.get("output_type") == "error":
+            ename, evalue = str(out.get("ename", "")), str(out.get("evalue", ""))
+            if ename == "NotImplementedError":
+                return "error", "not implemented yet (the code still raises NotImplementedError)"
+            if ename in FAILED_CHECK:
+                return "fail", _first_line(evalue) or "a check failed"
+            return "error", _first_line(f"{ename}: {evalue}")
+    return None
+
+
+def forbidden_mentions(code: str, names: tuple[str, ...]) -> list[str]:
+    """Forbidden attribute or imported names in `code` (e.g. `F.gelu`, `from torch... import gelu`)."""
+    if not names:
+        return []
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in names:
+            found.add(node.attr)
+        elif isinstance(node, ast.ImportFrom):
+            found.update(alias.name for alias in node.names if alias.name in names)
+    return sorted(found)
+
+
+def _judge_cell(cell: NotebookNode, records: Path, seed: str, solution_code: str) -> tuple[str, str]:
+    """(status, message) of a code grade cell that ran without an error output."""
+    calls = notebooks.hidden_calls(cell.source)
+    for name in calls:
+        load(name.split(".")[0])
+        spec = PROBES.get(name)
+        record = _load_record(records / f"{name}.pt")
+        if record is None:
+            return "fail", f"{spec.label if spec else name}: the hidden test left no result (was the check tampered with?)"
+        message = judge_record(name, seed, record)
+        if message is not None:
+            return "fail", message
+        if spec is not None:
+            shortcuts = forbidden_mentions(solution_code, spec.forbidden_names)
+            if shortcuts:
+                return "fail", f"{spec.label} uses PyTorch's {', '.join(shortcuts)}, which this exercise asks you to implement yourself"
+    return "pass", ""
+
+
+def scrub(nb: NotebookNode) -> NotebookNode:
+    """Cut tracebacks that pass through the grader's code down to one line, in every cell."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error" and any("autograde" in line for line in out.get("traceback", [])):
+                out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"[:300]]
+    return nb
+
+
+def score(
+    executed: NotebookNode,
+    execution: Execution,
+    restored: Restored,
+    release: NotebookNode,
+    records_dir: Path,
+    seed: str,
+) -> tuple[list[CellResult], NotebookNode]:
+    """Results per graded cell, and the autograded notebook (student view with verdicts)."""
+    results: list[CellResult] = []
+    autograded = copy.deepcopy(executed)
+    solution_code = ""
+    for index, cell in enumerate(autograded.cells):
+        source_index = restored.source_index.get(cell.get("id"))
+        if source_index is None:
+            continue
+        if notebooks.is_solution(cell) and cell.cell_type == "code":
+            solution_code = cell.source
+        if not notebooks.is_grade(cell):
+            continue
+        gid, max_points = notebooks.grade_id(cell), notebooks.points(cell)
+        if cell.cell_type == "markdown":
+            unanswered = cell.source.strip() == release.cells[source_index].source.strip()
+            results.append(CellResult(gid, 0.0, max_points, "manual", "no response" if unanswered else "graded by your instructor"))
+            continue
+        state = execution.statuses.get(index, "not_run")
+        if state in STATUS_MESSAGES:
+            status, message = STATUS_MESSAGES[state]
+        else:
+            status, message = _error_verdict(cell.get("outputs", [])) or _judge_cell(cell, records_dir / str(index), seed, solution_code)
+        results.append(CellResult(gid, max_points if status == "pass" else 0.0, max_points, status, message))
+        cell.source = release.cells[source_index].source
+        cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+        if status != "pass":
+            cell.outputs.append(new_output("error", ename=status.capitalize(), evalue=message, traceback=[f"✗ {message}"]))
+    return results, scrub(autograded)

@@ -1,0 +1,85 @@
+"""Visible checks: the machinery every module's checks share.
+
+A check takes the student's function or class, runs it on small fixed inputs,
+compares the result with an independent reference (PyTorch or a closed form)
+and either prints one line starting with a check mark or raises
+`CheckFailure` with a message that names the likely mistake. Checks return
+None: a grade cell must not end in a value (nbgrader would read it as a score).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, Iterator
+
+import torch
+
+
+class CheckFailure(AssertionError):
+    """A visible check failed; IPython shows the message alone, without a traceback."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[31m✗ {self}\x1b[0m"]
+
+
+def fail(message: str) -> None:
+    raise CheckFailure(message)
+
+
+def passed(message: str) -> None:
+    print(f"✓ {message}")
+
+
+def stub_name(tb: TracebackType | None) -> str:
+    """The qualified name of the function where a traceback ends (the stub that raised)."""
+    name = "this exercise"
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        name = getattr(code, "co_qualname", code.co_name)
+        tb = tb.tb_next
+    return name
+
+
+@contextmanager
+def implemented() -> Iterator[None]:
+    """Turn a stub's NotImplementedError into a one-line `implement X first`."""
+    try:
+        yield
+    except NotImplementedError as error:
+        raise CheckFailure(f"implement `{stub_name(error.__traceback__)}` first (it still raises NotImplementedError)") from None
+
+
+def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call the student's `fn`; a stub gives a one-line failure instead of a traceback."""
+    with implemented():
+        return fn(*args, **kwargs)
+
+
+def expect_tensor(value: Any, what: str, shape: tuple[int, ...] | torch.Size | None = None) -> torch.Tensor:
+    """Fail unless `value` is a tensor (of `shape`, when given) with no NaN or inf."""
+    if not isinstance(value, torch.Tensor):
+        fail(f"{what} should be a torch.Tensor, got {type(value).__name__}")
+    if shape is not None and tuple(value.shape) != tuple(shape):
+        fail(f"{what} has shape {tuple(value.shape)}, expected {tuple(shape)}")
+    if value.is_floating_point() and not torch.isfinite(value).all():
+        fail(f"{what} contains NaN or inf: is a step numerically unstable (exp of a large number, division by zero)?")
+    return value
+
+
+def is_close(actual: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
+    """True when `actual` is a tensor or number equal to `expected` within tolerance."""
+    try:
+        actual_t = torch.as_tensor(actual, dtype=torch.float64)
+        expected_t = torch.as_tensor(expected, dtype=torch.float64)
+        return actual_t.shape == expected_t.shape and torch.allclose(actual_t, expected_t, rtol=rtol, atol=atol)
+    except (TypeError, ValueError, RuntimeError):
+        return False
+
+
+def expect_close(actual: Any, expected: Any, what: str, hint: str = "", rtol: float = 1e-5, atol: float = 1e-6) -> None:
+    """Fail with `hint` unless `actual` matches `expected` (shape first, then values)."""
+    if isinstance(expected, torch.Tensor):
+        expect_tensor(actual, what, expected.shape)
+    if not is_close(actual, expected, rtol, atol):
+        fail(f"{what} is wrong" + (f": {hint}" if hint else ""))

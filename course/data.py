@@ -1,0 +1,43 @@
+"""Toy data sets, generated on the spot from a seed: nothing is downloaded."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def two_moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two interleaving half circles. Returns X (n, 2) float32 and y (n,) int64 in {0, 1}."""
+    g = torch.Generator().manual_seed(seed)
+    n_top = n // 2
+    angles = torch.rand(n, generator=g) * math.pi
+    top = torch.stack([torch.cos(angles[:n_top]), torch.sin(angles[:n_top])], dim=1)
+    bottom = torch.stack([1 - torch.cos(angles[n_top:]), 0.5 - torch.sin(angles[n_top:])], dim=1)
+    X = torch.cat([top, bottom]) + noise * torch.randn(n, 2, generator=g)
+    X = (X - X.mean(0)) / X.std(0)
+    y = torch.cat([torch.zeros(n_top), torch.ones(n - n_top)]).long()
+    return X, y
+
+
+def spirals(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Interleaved spiral arms, one per class. Returns X (n, 2) float32 and y (n,) int64."""
+    g = torch.Generator().manual_seed(seed)
+    radius = torch.linspace(0.0, 1.0, n_per_class)
+    xs, ys = [], []
+    for k in range(n_classes):
+        theta = torch.linspace(k * 4.0, (k + 1) * 4.0, n_per_class) + noise * torch.randn(n_per_class, generator=g)
+        xs.append(torch.stack([radius * torch.sin(theta), radius * torch.cos(theta)], dim=1))
+        ys.append(torch.full((n_per_class,), k, dtype=torch.long))
+    return torch.cat(xs), torch.cat(ys)
+
+
+def shapes_image(size: int = 28) -> torch.Tensor:
+    """A grey-scale test image (1, 1, size, size) with a square, a disc and a diagonal bar."""
+    r = torch.arange(size, dtype=torch.float32)
+    yy, xx = torch.meshgrid(r, r, indexing="ij")
+    image = torch.zeros(size, size)
+    image[size // 8 : size // 2 - 1, size // 8 : size // 2 - 1] = 1.0
+    image[((yy - 0.7 * size) ** 2 + (xx - 0.7 * size) ** 2) < (size / 6) ** 2] = 0.6
+    image[(yy - (size - 1 - xx)).abs() < 1.0] = 0.8
+    return image[None, None]
