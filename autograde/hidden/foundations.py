@@ -60,6 +60,7 @@ VALUE_GRAPHS: list[tuple[str, Expression]] = [
     ("a value used three times", lambda a, b, c, z: a * a * a + a),
     ("a shared subexpression", lambda a, b, c, z: (lambda d: d * d + d.exp())(a * c)),
     ("a diamond", lambda a, b, c, z: (lambda d: d * c + d.tanh())(a + b)),
+    ("a residual connection", lambda a, b, c, z: (lambda d: d + ((d * b).tanh() * 0.5).exp())(a * c)),
     ("nested reuse", lambda a, b, c, z: (lambda d: (lambda e: e * d + e / a)(d * d))(b - c)),
     ("a neuron", lambda a, b, c, z: (a * 0.3 + b * -0.7 + c).tanh()),
     ("a squared-error loss over three points", _mse),
@@ -114,6 +115,129 @@ def value_graph(Value: type, leaves: list[list[float]]) -> list[Any]:
     return _evaluate(Value, VALUE_GRAPHS, leaves, backward=True)
 
 
+# -- notebook 2: matrix backprop ---------------------------------------------------------------
+
+NO_AUTOGRAD = ("autograd", "backward", "requires_grad", "requires_grad_", "enable_grad", "grad")
+
+
+def _randn(g: torch.Generator, *shape: int, dtype: torch.dtype = torch.float64, scale: float = 1.0) -> torch.Tensor:
+    return scale * torch.randn(*shape, generator=g, dtype=dtype)
+
+
+def linear_inputs(g: torch.Generator) -> list[dict]:
+    shapes = [(7, 5, 3), (1, 4, 6), (9, 1, 2), (3, 6, 6)]  # (N, d_in, d_out), square last
+    return [
+        {"x": _randn(g, n, i), "W": _randn(g, o, i), "b": _randn(g, o), "dout": _randn(g, n, o)}
+        for n, i, o in shapes
+    ]
+
+
+@probe(linear_inputs, label="linear_forward", forbidden_ops=("addmm", "linear"), forbidden_names=("linear", "Linear", "addmm"))
+def linear_forward(fn: Callable, cases: list[dict]) -> list[Any]:
+    return [attempt(fn, c["x"], c["W"], c["b"]) for c in cases]
+
+
+@probe(linear_inputs, label="linear_backward", forbidden_names=NO_AUTOGRAD)
+def linear_backward(fn: Callable, cases: list[dict]) -> list[Any]:
+    with torch.inference_mode():
+        return [attempt(fn, c["dout"], c["x"], c["W"]) for c in cases]
+
+
+def relu_inputs(g: torch.Generator) -> list[dict]:
+    cases = []
+    for shape in [(5, 8), (2, 3, 4), (17,)]:
+        x = _randn(g, *shape)
+        x.view(-1)[::4] = 0.0  # exact zeros: the derivative there is 0
+        cases.append({"x": x, "dout": _randn(g, *shape)})
+    return cases
+
+
+@probe(relu_inputs, label="relu_backward", forbidden_names=NO_AUTOGRAD)
+def relu_backward(fn: Callable, cases: list[dict]) -> list[Any]:
+    with torch.inference_mode():
+        return [attempt(fn, c["dout"], c["x"]) for c in cases]
+
+
+CROSS_ENTROPY_OPS = ("_log_softmax", "_softmax", "log_softmax", "softmax", "nll_loss.*", "cross_entropy_loss", "logsumexp")
+CROSS_ENTROPY_NAMES = ("cross_entropy", "log_softmax", "softmax", "nll_loss", "logsumexp", "CrossEntropyLoss", "NLLLoss", "LogSoftmax", "Softmax") + NO_AUTOGRAD
+
+
+def cross_entropy_inputs(g: torch.Generator) -> list[dict]:
+    cases = []
+    for n, c, scale in [(8, 5, 1.0), (1, 3, 2.0), (16, 10, 4.0), (5, 2, 0.1)]:
+        cases.append({"logits": _randn(g, n, c, dtype=torch.float32, scale=scale), "targets": torch.randint(0, c, (n,), generator=g)})
+    return cases
+
+
+def cross_entropy_large_inputs(g: torch.Generator) -> list[dict]:
+    cases = []
+    for n, c, scale in [(6, 4, 1e4), (4, 7, 3e3), (3, 5, 500.0)]:
+        logits = _randn(g, n, c, dtype=torch.float32, scale=scale)
+        logits[0, 0] = -1e4  # a target with a tiny probability
+        targets = torch.randint(0, c, (n,), generator=g)
+        targets[0] = 0
+        cases.append({"logits": logits, "targets": targets})
+    return cases
+
+
+def _run_cross_entropy(fn: Callable, cases: list[dict]) -> list[Any]:
+    with torch.inference_mode():
+        return [attempt(fn, c["logits"], c["targets"]) for c in cases]
+
+
+softmax_cross_entropy = probe(cross_entropy_inputs, label="softmax_cross_entropy", forbidden_ops=CROSS_ENTROPY_OPS, forbidden_names=CROSS_ENTROPY_NAMES, name="softmax_cross_entropy")(_run_cross_entropy)
+softmax_cross_entropy_stability = probe(cross_entropy_large_inputs, label="softmax_cross_entropy", forbidden_ops=CROSS_ENTROPY_OPS, forbidden_names=CROSS_ENTROPY_NAMES, name="softmax_cross_entropy_stability")(_run_cross_entropy)
+
+
+def activation_inputs(g: torch.Generator) -> list[torch.Tensor]:
+    extremes = torch.tensor([-1e4, -60.0, -20.0, -1e-3, 0.0, 1e-3, 20.0, 60.0, 1e4])
+    return [
+        _randn(g, 64, scale=3.0),
+        _randn(g, 2, 3, 5, dtype=torch.float32, scale=2.0),
+        extremes.to(torch.float64),
+        extremes.to(torch.float32),
+    ]
+
+
+def _run_activation(fn: Callable, xs: list[torch.Tensor]) -> list[Any]:
+    return [attempt(fn, x) for x in xs]
+
+
+gelu = probe(activation_inputs, label="gelu", forbidden_ops=("gelu",), forbidden_names=("gelu", "GELU"), name="gelu")(_run_activation)
+gelu_tanh = probe(activation_inputs, label="gelu_tanh", forbidden_ops=("gelu",), forbidden_names=("gelu", "GELU"), name="gelu_tanh")(_run_activation)
+silu = probe(activation_inputs, label="silu", forbidden_ops=("silu",), forbidden_names=("silu", "SiLU"), name="silu")(_run_activation)
+
+
+def numerical_gradient_inputs(g: torch.Generator) -> list[dict]:
+    return [
+        {"x": _randn(g, 3, 4, dtype=torch.float32), "eps": None, "f": "cube"},
+        {"x": _randn(g, 5), "eps": 1e-2, "f": "cube"},
+        {"x": _randn(g, 2, 3, dtype=torch.float32), "eps": 1e-3, "f": "cube_float"},
+        {"x": _randn(g, 4, 2), "eps": None, "f": "sin_x"},
+        {"x": _randn(g, 6), "eps": 1e-3, "f": "square_of_sum"},
+    ]
+
+
+NUMERICAL_FUNCTIONS: dict[str, Callable[[torch.Tensor], Any]] = {
+    "cube": lambda t: (t**3).sum(),  # returns a 0-dim tensor
+    "cube_float": lambda t: float((t**3).sum()),  # returns a Python float
+    "sin_x": lambda t: (t.sin() * t).sum() * 2.0,
+    "square_of_sum": lambda t: t.sum() ** 2,  # couples the entries: each partial depends on all of them
+}
+
+
+@probe(numerical_gradient_inputs, label="numerical_gradient", forbidden_names=NO_AUTOGRAD + ("functional",))
+def numerical_gradient(fn: Callable, cases: list[dict]) -> list[Any]:
+    results = []
+    with torch.inference_mode():
+        for case in cases:
+            x = case["x"].clone()
+            f = NUMERICAL_FUNCTIONS[case["f"]]
+            grad = attempt(fn, f, x) if case["eps"] is None else attempt(fn, f, x, eps=case["eps"])
+            results.append({"grad": grad, "x_after": x})
+    return results
+
+
 # -- interview answers: recorded as given, judged against the key ------------------------------
 
 
@@ -128,3 +252,6 @@ def _recorded(answer: Any, _: None) -> Any:
 q1_reverse_order = probe(no_inputs, label="Q1", name="q1_reverse_order")(_recorded)
 q2_backward_cost = probe(no_inputs, label="Q2", name="q2_backward_cost")(_recorded)
 q3_df_da = probe(no_inputs, label="Q3", name="q3_df_da")(_recorded)
+q1_max_subtraction = probe(no_inputs, label="Q1", name="q1_max_subtraction")(_recorded)
+q2_initial_loss = probe(no_inputs, label="Q2", name="q2_initial_loss")(_recorded)
+q3_gradient_fan_out = probe(no_inputs, label="Q3", name="q3_gradient_fan_out")(_recorded)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 
 from autograde.hidden import foundations as hidden
-from autograde.judge import Mismatch, close_number, expect, judge, not_raised
+from autograde.judge import Mismatch, close_number, expect, expect_close, judge, not_raised
 
 # -- notebook 1: scalar autograd ------------------------------------------------------------
 
@@ -48,6 +49,108 @@ def judge_value_graph(leaves: list[list[float]], outputs: Any) -> None:
     _judge_expressions(hidden.VALUE_GRAPHS, leaves, outputs, backward=True)
 
 
+# -- notebook 2: matrix backprop ---------------------------------------------------------------
+
+
+def _pair(value: Any, n: int, what: str) -> list:
+    not_raised(value, what)
+    expect(isinstance(value, (list, tuple)) and len(value) == n, f"{what}: should return a tuple of {n} tensors")
+    return list(value)
+
+
+@judge(hidden.linear_forward)
+def judge_linear_forward(cases: list[dict], outputs: Any) -> None:
+    for i, (c, y) in enumerate(zip(cases, outputs)):
+        what = "wrong result on a square weight matrix (is W transposed?)" if i == len(cases) - 1 else f"case {i + 1}"
+        expect_close(y, torch.nn.functional.linear(c["x"], c["W"], c["b"]), what, rtol=1e-9, atol=1e-9)
+
+
+@judge(hidden.linear_backward)
+def judge_linear_backward(cases: list[dict], outputs: Any) -> None:
+    for i, (c, out) in enumerate(zip(cases, outputs)):
+        x, W, b = (c[k].clone().requires_grad_() for k in ("x", "W", "b"))
+        torch.nn.functional.linear(x, W, b).backward(c["dout"])
+        dx, dW, db = _pair(out, 3, f"case {i + 1}")
+        for name, got, ref in (("dx", dx, x.grad), ("dW", dW, W.grad), ("db", db, b.grad)):
+            expect_close(got, ref, f"{name} in case {i + 1}", rtol=1e-9, atol=1e-9)
+
+
+@judge(hidden.relu_backward)
+def judge_relu_backward(cases: list[dict], outputs: Any) -> None:
+    for i, (c, dx) in enumerate(zip(cases, outputs)):
+        x = c["x"].clone().requires_grad_()
+        torch.relu(x).backward(c["dout"])
+        expect_close(dx, x.grad, f"case {i + 1} (inputs include exact zeros)", rtol=1e-12, atol=0)
+
+
+def _judge_cross_entropy(cases: list[dict], outputs: Any, what: str) -> None:
+    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
+    for i, (c, out) in enumerate(zip(cases, outputs)):
+        loss, dlogits = _pair(out, 2, f"{what}, case {i + 1}")
+        z = c["logits"].double().requires_grad_()
+        ref = torch.nn.functional.cross_entropy(z, c["targets"])
+        ref.backward()
+        expect_close(loss, ref.detach(), f"loss, {what}, case {i + 1}", rtol=1e-4, atol=1e-4)
+        expect_close(dlogits, z.grad, f"dlogits, {what}, case {i + 1}", rtol=1e-4, atol=1e-6)
+
+
+@judge(hidden.softmax_cross_entropy)
+def judge_softmax_cross_entropy(cases: list[dict], outputs: Any) -> None:
+    _judge_cross_entropy(cases, outputs, "ordinary logits")
+
+
+@judge(hidden.softmax_cross_entropy_stability)
+def judge_softmax_cross_entropy_stability(cases: list[dict], outputs: Any) -> None:
+    _judge_cross_entropy(cases, outputs, "logits up to 1e4")
+
+
+def _judge_activation(xs: list[torch.Tensor], outputs: Any, reference) -> None:
+    expect(isinstance(outputs, list) and len(outputs) == len(xs), "wrong number of results")
+    labels = ["random inputs", "a float32 3-D tensor", "large and tiny inputs (float64)", "large and tiny inputs (float32)"]
+    for x, y, label in zip(xs, outputs, labels):
+        not_raised(y, label)
+        expect(isinstance(y, torch.Tensor) and y.dtype == x.dtype, f"{label}: the result must keep the input's dtype")
+        tolerance = 1e-5 if x.dtype == torch.float32 else 1e-9
+        expect_close(y, reference(x.double()).to(x.dtype), label, rtol=tolerance, atol=tolerance)
+
+
+@judge(hidden.gelu)
+def judge_gelu(xs: list[torch.Tensor], outputs: Any) -> None:
+    _judge_activation(xs, outputs, torch.nn.functional.gelu)
+
+
+@judge(hidden.gelu_tanh)
+def judge_gelu_tanh(xs: list[torch.Tensor], outputs: Any) -> None:
+    _judge_activation(xs, outputs, lambda x: torch.nn.functional.gelu(x, approximate="tanh"))
+
+
+@judge(hidden.silu)
+def judge_silu(xs: list[torch.Tensor], outputs: Any) -> None:
+    _judge_activation(xs, outputs, torch.nn.functional.silu)
+
+
+def _central_difference(case: dict) -> torch.Tensor:
+    """Closed forms of the central difference with step eps (not the exact derivative)."""
+    x, eps = case["x"].double(), case["eps"] or 1e-6
+    if case["f"] in ("cube", "cube_float"):
+        return 3 * x**2 + eps**2  # ((x+e)^3 - (x-e)^3) / 2e
+    if case["f"] == "square_of_sum":
+        return torch.full_like(x, 2 * x.sum().item())  # ((S+e)^2 - (S-e)^2) / 2e = 2S
+    # d/dx [2 x sin x]; the central difference differs from it by O(eps^2) = 1e-12
+    return 2 * (x.sin() + x * x.cos())
+
+
+@judge(hidden.numerical_gradient)
+def judge_numerical_gradient(cases: list[dict], outputs: Any) -> None:
+    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
+    for i, (case, out) in enumerate(zip(cases, outputs)):
+        what = f"case {i + 1}" + (f" (eps={case['eps']})" if case["eps"] else " (default eps)")
+        expect(isinstance(out, dict) and "grad" in out, f"{what}: malformed result")
+        expect_close(out["x_after"], case["x"], f"{what}: the caller's x was modified", rtol=0, atol=0)
+        tolerance = 1e-8 if case["eps"] else 1e-5
+        expect_close(out["grad"], _central_difference(case), what, rtol=tolerance, atol=tolerance, dtype=torch.float64)
+
+
 # -- interview answers ----------------------------------------------------------------------
 
 
@@ -55,8 +158,8 @@ def _choice(answer: Any, key: str) -> None:
     expect(isinstance(answer, str) and answer.strip().lower() == key, "incorrect answer")
 
 
-def _number(answer: Any, key: float, rel: float = 1e-3) -> None:
-    expect(close_number(answer, key, rel=rel, abs_=1e-9), "incorrect answer")
+def _number(answer: Any, key: float, rel: float = 1e-3, abs_: float = 1e-9) -> None:
+    expect(close_number(answer, key, rel=rel, abs_=abs_), "incorrect answer")
 
 
 @judge(hidden.q1_reverse_order)
@@ -73,3 +176,18 @@ def judge_q2(_: None, answer: Any) -> None:
 def judge_q3(_: None, answer: Any) -> None:
     b = -3.0
     _number(answer, b + 1)  # d(ab + a)/da = b + 1 at a = 2, b = -3
+
+
+@judge(hidden.q1_max_subtraction)
+def judge_q1_max_subtraction(_: None, answer: Any) -> None:
+    _choice(answer, "b")
+
+
+@judge(hidden.q2_initial_loss)
+def judge_q2_initial_loss(_: None, answer: Any) -> None:
+    _number(answer, math.log(3), rel=0, abs_=0.03)  # uniform predictions over 3 classes: -log(1/3)
+
+
+@judge(hidden.q3_gradient_fan_out)
+def judge_q3_gradient_fan_out(_: None, answer: Any) -> None:
+    _choice(answer, "b")

@@ -1,0 +1,125 @@
+"""Plausible wrong implementations of module 01's exercises.
+
+MUTANTS maps a notebook and a solution cell's grade_id to mutants of its
+reference solution. Each one must be rejected by the exercise's grade cells,
+and by the hidden tests alone.
+"""
+
+from tests.helpers import Mutant
+
+BFS_BACKWARD = '''        self.grad = 1.0
+        queue, seen = [self], {id(self)}
+        while queue:
+            node = queue.pop(0)
+            node._backward()
+            for child in node._prev:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    queue.append(child)
+'''
+
+MUTANTS: dict[str, dict[str, list[Mutant]]] = {}
+
+MUTANTS["01_autograd.ipynb"] = {
+    "value": [
+        Mutant("tanh derivative 1 - t instead of 1 - t**2", "self.grad += (1 - out.data**2) * out.grad", "self.grad += (1 - out.data) * out.grad"),
+        Mutant("addition assigns gradients instead of accumulating", "self.grad += out.grad\n            other.grad += out.grad", "self.grad = out.grad\n            other.grad = out.grad"),
+        Mutant("multiplication assigns gradients instead of accumulating", "self.grad += other.data * out.grad\n            other.grad += self.data * out.grad", "self.grad = other.data * out.grad\n            other.grad = self.data * out.grad"),
+        Mutant("reflected subtraction computes self - other", "return (-self) + other", "return self - other"),
+        Mutant("reflected division computes self / other", "return self**-1 * other", "return self / other"),
+        Mutant("power rule without the -1", "self.grad += k * self.data ** (k - 1) * out.grad", "self.grad += k * self.data**k * out.grad"),
+        Mutant("relu derivative 1 at exactly 0", "self.grad += (self.data > 0) * out.grad", "self.grad += (self.data >= 0) * out.grad"),
+        Mutant("sigmoid derivative s instead of s(1 - s)", "self.grad += s * (1 - s) * out.grad", "self.grad += s * out.grad"),
+        Mutant("log derivative without the chain rule", "self.grad += out.grad / self.data", "self.grad += 1 / self.data"),
+        Mutant("multiplication uses its own value as the local derivative", "self.grad += other.data * out.grad", "self.grad += self.data * out.grad"),
+        Mutant("sigmoid overflows for large negative inputs", "s = 1 / (1 + math.exp(-self.data)) if self.data >= 0 else math.exp(self.data) / (1 + math.exp(self.data))", "s = 1 / (1 + math.exp(-self.data))"),
+        Mutant("backward walks the nodes in creation order", "for node in reversed(order):", "for node in order:"),
+        Mutant(
+            "backward walks breadth-first instead of in topological order",
+            "        order, visited = [], set()",
+            BFS_BACKWARD + "        return\n        order, visited = [], set()",
+        ),
+    ],
+    "interview_answers": [
+        Mutant("Q1: any visiting order", 'q1_reverse_order = "b"', 'q1_reverse_order = "a"'),
+        Mutant("Q1: recursion depth", 'q1_reverse_order = "b"', 'q1_reverse_order = "c"'),
+        Mutant("Q2: quadratic cost", 'q2_backward_cost = "a"', 'q2_backward_cost = "b"'),
+        Mutant("Q3: forgets the second term", "q3_df_da = -2.0", "q3_df_da = -3.0"),
+        Mutant("Q3: a string instead of a number", "q3_df_da = -2.0", 'q3_df_da = "-2"'),
+    ],
+}
+
+MUTANTS["02_backprop_mlp.ipynb"] = {
+    "linear_forward": [
+        Mutant("multiplies by W instead of W.T", "return x @ W.T + b", "return x @ W + b"),
+        Mutant("forgets the bias", "return x @ W.T + b", "return x @ W.T"),
+        Mutant("broadcasts the bias along the batch axis", "return x @ W.T + b", "return x @ W.T + b[:, None]"),
+        Mutant("calls torch.nn.functional.linear", "return x @ W.T + b", "return torch.nn.functional.linear(x, W, b)"),
+    ],
+    "linear_backward": [
+        Mutant("dW in the (d_in, d_out) layout", "return dout @ W, dout.T @ x, dout.sum(dim=0)", "return dout @ W, x.T @ dout, dout.sum(dim=0)"),
+        Mutant("db averages over the batch", "return dout @ W, dout.T @ x, dout.sum(dim=0)", "return dout @ W, dout.T @ x, dout.mean(dim=0)"),
+        Mutant("dx multiplies by W.T", "return dout @ W, dout.T @ x, dout.sum(dim=0)", "return dout @ W.T, dout.T @ x, dout.sum(dim=0)"),
+        Mutant(
+            "asks autograd for the gradients",
+            None,
+            "def linear_backward(dout, x, W):\n"
+            "    with torch.enable_grad():\n"
+            "        x, W = x.clone().requires_grad_(), W.clone().requires_grad_()\n"
+            "        b = torch.zeros(W.shape[0], dtype=W.dtype, requires_grad=True)\n"
+            "        return torch.autograd.grad((x @ W.T + b) * dout, (x, W, b), torch.ones_like(dout))\n",
+        ),
+    ],
+    "relu_backward": [
+        Mutant("passes the gradient at exactly 0", "return dout * (x > 0).to(dout.dtype)", "return dout * (x >= 0).to(dout.dtype)"),
+        Mutant("returns the mask without dout", "return dout * (x > 0).to(dout.dtype)", "return (x > 0).to(dout.dtype)"),
+        Mutant("masks with dout instead of x", "return dout * (x > 0).to(dout.dtype)", "return dout * (dout > 0).to(dout.dtype)"),
+    ],
+    "softmax_cross_entropy": [
+        Mutant("no max subtraction: overflows for large logits", "shifted = logits - logits.max(dim=1, keepdim=True).values", "shifted = logits"),
+        Mutant("log of softmax probabilities, which underflow to 0", "log_probs = shifted - shifted.exp().sum(dim=1, keepdim=True).log()", "log_probs = (shifted.exp() / shifted.exp().sum(dim=1, keepdim=True)).log()"),
+        Mutant("loss summed over the batch", "loss = -log_probs[rows, targets].mean()", "loss = -log_probs[rows, targets].sum()"),
+        Mutant("gradient not divided by N", "return loss, dlogits / n", "return loss, dlogits"),
+        Mutant("gradient forgets to subtract the one-hot targets", "dlogits[rows, targets] -= 1\n", ""),
+        Mutant("calls torch.nn.functional.cross_entropy for the loss", "loss = -log_probs[rows, targets].mean()", "loss = torch.nn.functional.cross_entropy(logits, targets)"),
+    ],
+    "gelu": [
+        Mutant("the tanh approximation", "return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))", "return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))"),
+        Mutant("the sigmoid approximation x sigma(1.702 x)", "return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))", "return x * torch.sigmoid(1.702 * x)"),
+        Mutant("x erf(x / sqrt 2) without the 1/2 (1 + .)", "return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))", "return x * torch.erf(x / math.sqrt(2.0))"),
+        Mutant("casts to float32", "return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))", "x = x.float()\n    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))"),
+        Mutant("calls torch.nn.functional.gelu", "return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))", "return torch.nn.functional.gelu(x)"),
+    ],
+    "gelu_tanh": [
+        Mutant("no cubic term", "(x + 0.044715 * x**3)", "x"),
+        Mutant("sqrt(pi / 2) instead of sqrt(2 / pi)", "math.sqrt(2.0 / math.pi)", "math.sqrt(math.pi / 2.0)"),
+        Mutant("x squared instead of cubed", "0.044715 * x**3", "0.044715 * x**2"),
+        Mutant("the exact erf form", "return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))", "return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))"),
+    ],
+    "silu": [
+        Mutant("sigmoid alone", "return x * torch.sigmoid(x)", "return torch.sigmoid(x)"),
+        Mutant("sign flipped inside the sigmoid", "return x * torch.sigmoid(x)", "return x * torch.sigmoid(-x)"),
+        Mutant("x e^x / (1 + e^x), which overflows", "return x * torch.sigmoid(x)", "return x * torch.exp(x) / (1 + torch.exp(x))"),
+        Mutant("calls torch.nn.functional.silu", "return x * torch.sigmoid(x)", "return torch.nn.functional.silu(x)"),
+    ],
+    "numerical_gradient": [
+        Mutant("forward difference", "flat_grad[i] = (f_plus - f_minus) / (2 * eps)", "flat_grad[i] = (f_plus - float(f(point))) / eps"),
+        Mutant("evaluates f in the input's dtype", "point = x.detach().to(torch.float64).clone()", "point = x.detach().clone()"),
+        Mutant("does not restore the perturbed entry", "        flat[i] = original\n        flat_grad", "        flat_grad"),
+        Mutant("ignores eps", "    point = x.detach()", "    eps = 1e-6\n    point = x.detach()"),
+        Mutant(
+            "perturbs every entry at once",
+            None,
+            "def numerical_gradient(f, x, eps=1e-6):\n"
+            "    point = x.detach().to(torch.float64)\n"
+            "    slope = (float(f(point + eps)) - float(f(point - eps))) / (2 * eps)\n"
+            "    return torch.full_like(point, slope)\n",
+        ),
+    ],
+    "interview_answers": [
+        Mutant("Q1: calibration", 'q1_max_subtraction = "b"', 'q1_max_subtraction = "a"'),
+        Mutant("Q2: a probability instead of a loss", "q2_initial_loss = 1.10", "q2_initial_loss = 0.33"),
+        Mutant("Q2: log of 10 classes", "q2_initial_loss = 1.10", "q2_initial_loss = 2.30"),
+        Mutant("Q3: averaged", 'q3_gradient_fan_out = "b"', 'q3_gradient_fan_out = "a"'),
+    ],
+}
