@@ -61,11 +61,14 @@ def run_cell(code: str, namespace: dict) -> BaseException | None:
 
 
 def base_namespace(nb: NotebookNode) -> dict:
-    """A namespace with the notebook's parameters and imports cells executed."""
+    """A namespace with the notebook's parameters and imports cells and every reference solution executed."""
     namespace: dict = {}
     for gid in ("parameters", "imports"):
         error = run_cell(cell(nb, gid).source, namespace)
         assert error is None, f"{gid} cell failed: {error!r}"
+    for solution in (c for c in nb.cells if notebooks.is_solution(c) and c.cell_type == "code"):
+        error = run_cell(solution_text(solution.source), namespace)
+        assert error is None, f"reference solution {notebooks.grade_id(solution)} failed: {error!r}"
     return namespace
 
 

@@ -238,6 +238,109 @@ def numerical_gradient(fn: Callable, cases: list[dict]) -> list[Any]:
     return results
 
 
+# -- notebook 3: optimizers -------------------------------------------------------------------
+
+SHAPES = [(4, 3), (3,), (2, 2, 2)]
+CHECKPOINTS = (1, 2, 5, 10, 25, 50, 100)
+
+
+def _optimizer_case(g: torch.Generator, kwargs: dict, steps: int, scale: float = 1.0, zero_param: bool = False) -> dict:
+    params = [_randn(g, *shape) for shape in SHAPES]
+    if zero_param:
+        params[1] = torch.zeros(SHAPES[1], dtype=torch.float64)
+    grads = [[_randn(g, *shape, scale=scale) for shape in SHAPES] for _ in range(steps)]
+    return {"kwargs": kwargs, "params": params, "frozen": _randn(g, 3), "grads": grads}
+
+
+def sgd_inputs(g: torch.Generator) -> list[dict]:
+    configs = [{"lr": 0.1}, {"lr": 0.05, "momentum": 0.9}, {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.05}, {"lr": 0.02, "weight_decay": 0.2}]
+    return [_optimizer_case(g, kwargs, 25) for kwargs in configs]
+
+
+def adamw_inputs(g: torch.Generator) -> list[dict]:
+    return [
+        _optimizer_case(g, {}, 100),
+        _optimizer_case(g, {"lr": 1e-2, "betas": (0.8, 0.99), "eps": 1e-1, "weight_decay": 0.1}, 100),
+        _optimizer_case(g, {"lr": 3e-3, "weight_decay": 0.0}, 50, scale=1e-7),  # tiny gradients: eps placement matters
+    ]
+
+
+def lamb_inputs(g: torch.Generator) -> list[dict]:
+    return [
+        _optimizer_case(g, {"lr": 1e-2, "betas": (0.9, 0.999), "eps": 1e-6, "weight_decay": 0.01}, 30, zero_param=True),
+        _optimizer_case(g, {"lr": 5e-3, "betas": (0.8, 0.99), "eps": 1e-3, "weight_decay": 0.0}, 30, scale=10.0),
+        _optimizer_case(g, {"lr": 2e-2, "betas": (0.9, 0.9), "eps": 1e-6, "weight_decay": 0.5}, 10, scale=0.01),
+    ]
+
+
+def run_optimizer(optimizer_class: Callable, case: dict) -> dict:
+    """Feed fixed gradients for len(grads) steps; parameters at the checkpoints, zero_grad's effect."""
+    params = [p.clone().requires_grad_() for p in case["params"]]
+    frozen = case["frozen"].clone().requires_grad_()  # never receives a gradient: must not move
+    optimizer = optimizer_class([*params, frozen], **case["kwargs"])
+    snapshots = []
+    for step, grads in enumerate(case["grads"], start=1):
+        for p, grad in zip(params, grads):
+            p.grad = grad.clone()
+        optimizer.step()
+        if step in CHECKPOINTS or step == len(case["grads"]):
+            snapshots.append([p.detach().clone() for p in params])
+    optimizer.zero_grad()
+    cleared = all(p.grad is None or not bool(p.grad.any()) for p in params)
+    return {"snapshots": snapshots, "frozen": frozen.detach().clone(), "cleared": cleared}
+
+
+def _run_optimizers(optimizer_class: Callable, cases: list[dict]) -> list[Any]:
+    return [attempt(run_optimizer, optimizer_class, case) for case in cases]
+
+
+OPTIM_NAMES = ("optim", "SGD", "Adam", "AdamW", "_functional", "_single_tensor_adamw", "_multi_tensor_adamw")
+sgd = probe(sgd_inputs, label="SGD", forbidden_names=OPTIM_NAMES, name="sgd")(_run_optimizers)
+adamw = probe(adamw_inputs, label="AdamW", forbidden_names=OPTIM_NAMES, name="adamw")(_run_optimizers)
+lamb = probe(lamb_inputs, label="LAMB", forbidden_names=OPTIM_NAMES, name="lamb")(_run_optimizers)
+
+
+def cosine_inputs(g: torch.Generator) -> list[dict]:
+    configs = [
+        {"max_lr": 1e-3, "min_lr": 1e-4, "warmup_steps": 10, "total_steps": 100},
+        {"max_lr": 0.5, "min_lr": 0.0, "warmup_steps": 0, "total_steps": 50},
+        {"max_lr": 3e-4, "min_lr": 3e-5, "warmup_steps": 200, "total_steps": 1000},
+        {"max_lr": 2.0, "min_lr": 0.5, "warmup_steps": 1, "total_steps": 7},
+    ]
+    cases = []
+    for c in configs:
+        w, t = c["warmup_steps"], c["total_steps"]
+        random_steps = torch.randint(0, 2 * t, (6,), generator=g).tolist()
+        steps = sorted({0, 1, max(w - 1, 0), w, w + 1, (w + t) // 2, t - 1, t, t + 3, 5 * t, *random_steps})
+        cases.append({**c, "steps": steps})
+    return cases
+
+
+@probe(cosine_inputs, label="cosine_lr", forbidden_names=("lr_scheduler", "CosineAnnealingLR", "LambdaLR"))
+def cosine_lr(fn: Callable, cases: list[dict]) -> list[Any]:
+    return [[attempt(fn, s, c["max_lr"], c["min_lr"], c["warmup_steps"], c["total_steps"]) for s in c["steps"]] for c in cases]
+
+
+def clip_inputs(g: torch.Generator) -> list[dict]:
+    cases = []
+    for max_norm, scale in [(1.0, 1.0), (50.0, 1.0), (0.5, 1e3), (2.0, 1e-3)]:
+        grads = [_randn(g, *shape, scale=scale) for shape in SHAPES]
+        cases.append({"max_norm": max_norm, "grads": grads, "none_index": int(torch.randint(0, 3, (1,), generator=g))})
+    return cases
+
+
+@probe(clip_inputs, label="clip_grad_norm", forbidden_names=("clip_grad_norm_", "clip_grad_norm", "clip_grads_with_norm_", "get_total_norm", "utils"))
+def clip_grad_norm(fn: Callable, cases: list[dict]) -> list[Any]:
+    results = []
+    for case in cases:
+        params = [torch.zeros(g.shape, dtype=g.dtype, requires_grad=True) for g in case["grads"]]
+        for i, (p, grad) in enumerate(zip(params, case["grads"])):
+            p.grad = None if i == case["none_index"] else grad.clone()
+        norm = attempt(fn, params, case["max_norm"])
+        results.append({"norm": norm, "grads": [None if p.grad is None else p.grad.clone() for p in params]})
+    return results
+
+
 # -- interview answers: recorded as given, judged against the key ------------------------------
 
 
@@ -255,3 +358,6 @@ q3_df_da = probe(no_inputs, label="Q3", name="q3_df_da")(_recorded)
 q1_max_subtraction = probe(no_inputs, label="Q1", name="q1_max_subtraction")(_recorded)
 q2_initial_loss = probe(no_inputs, label="Q2", name="q2_initial_loss")(_recorded)
 q3_gradient_fan_out = probe(no_inputs, label="Q3", name="q3_gradient_fan_out")(_recorded)
+q1_adamw = probe(no_inputs, label="Q1", name="q1_adamw")(_recorded)
+q2_lr_at_550 = probe(no_inputs, label="Q2", name="q2_lr_at_550")(_recorded)
+q3_warmup = probe(no_inputs, label="Q3", name="q3_warmup")(_recorded)

@@ -151,6 +151,130 @@ def judge_numerical_gradient(cases: list[dict], outputs: Any) -> None:
         expect_close(out["grad"], _central_difference(case), what, rtol=tolerance, atol=tolerance, dtype=torch.float64)
 
 
+# -- notebook 3: optimizers -------------------------------------------------------------------
+
+
+def _reference_trajectory(case: dict, make_step) -> list[list[torch.Tensor]]:
+    """Parameters at the probe's checkpoints; make_step(params) returns step(grads)."""
+    params = [p.clone().requires_grad_() for p in case["params"]]
+    step = make_step(params)
+    snapshots = []
+    for i, grads in enumerate(case["grads"], start=1):
+        step(grads)
+        if i in hidden.CHECKPOINTS or i == len(case["grads"]):
+            snapshots.append([p.detach().clone() for p in params])
+    return snapshots
+
+
+def _torch_steps(optimizer_class, kwargs: dict):
+    def make_step(params):
+        optimizer = optimizer_class(params, **kwargs)
+
+        def step(grads):
+            for p, g in zip(params, grads):
+                p.grad = g.clone()
+            optimizer.step()
+
+        return step
+
+    return make_step
+
+
+def _lamb_steps(kwargs: dict):
+    """LAMB from PyTorch's Adam direction: Adam with lr=1 on a dummy copy moves by exactly
+    -m_hat / (sqrt(v_hat) + eps); add the decay, rescale by ||p|| / ||u|| (You et al., Alg. 2)."""
+
+    def make_step(params):
+        dummies = [torch.zeros_like(p, requires_grad=True) for p in params]
+        adam = torch.optim.Adam(dummies, lr=1.0, betas=kwargs["betas"], eps=kwargs["eps"])
+
+        @torch.no_grad()
+        def step(grads):
+            before = [d.detach().clone() for d in dummies]
+            for d, g in zip(dummies, grads):
+                d.grad = g.clone()
+            adam.step()
+            for p, d, b in zip(params, dummies, before):
+                u = (b - d) + kwargs["weight_decay"] * p
+                w_norm, u_norm = p.norm(), u.norm()
+                ratio = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
+                p.sub_(kwargs["lr"] * ratio * u)
+
+        return step
+
+    return make_step
+
+
+def _judge_optimizer(cases: list[dict], outputs: Any, reference, what: str) -> None:
+    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
+    for i, (case, out) in enumerate(zip(cases, outputs)):
+        label = f"{what} case {i + 1}"
+        not_raised(out, label)
+        expect(isinstance(out, dict) and isinstance(out.get("snapshots"), list), f"{label}: malformed result")
+        expected = _reference_trajectory(case, reference(case["kwargs"]))
+        expect(len(out["snapshots"]) == len(expected), f"{label}: malformed result")
+        steps = sorted({s for s in hidden.CHECKPOINTS if s <= len(case["grads"])} | {len(case["grads"])})
+        for step, got, want in zip(steps, out["snapshots"], expected):
+            expect(isinstance(got, list) and len(got) == len(want), f"{label}: malformed result")
+            for g_, w_ in zip(got, want):
+                expect_close(g_, w_, f"{label}: parameters differ from the reference after step {step}", rtol=1e-7, atol=1e-10)
+        expect_close(out["frozen"], case["frozen"], f"{label}: a parameter without a gradient was changed", rtol=0, atol=0)
+        expect(out["cleared"] is True, f"{label}: zero_grad() did not clear the gradients")
+
+
+@judge(hidden.sgd)
+def judge_sgd(cases: list[dict], outputs: Any) -> None:
+    _judge_optimizer(cases, outputs, lambda kwargs: _torch_steps(torch.optim.SGD, kwargs), "SGD")
+
+
+@judge(hidden.adamw)
+def judge_adamw(cases: list[dict], outputs: Any) -> None:
+    _judge_optimizer(cases, outputs, lambda kwargs: _torch_steps(torch.optim.AdamW, kwargs), "AdamW")
+
+
+@judge(hidden.lamb)
+def judge_lamb(cases: list[dict], outputs: Any) -> None:
+    _judge_optimizer(cases, outputs, _lamb_steps, "LAMB")
+
+
+def _cosine(step: int, max_lr: float, min_lr: float, warmup: int, total: int) -> float:
+    if step < warmup:
+        return max_lr * step / warmup
+    if step >= total:
+        return min_lr
+    return min_lr + (max_lr - min_lr) * (1 + math.cos(math.pi * (step - warmup) / (total - warmup))) / 2
+
+
+@judge(hidden.cosine_lr)
+def judge_cosine_lr(cases: list[dict], outputs: Any) -> None:
+    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
+    for i, (case, values) in enumerate(zip(cases, outputs)):
+        expect(isinstance(values, list) and len(values) == len(case["steps"]), "malformed result")
+        for step, value in zip(case["steps"], values):
+            not_raised(value, f"schedule {i + 1}")
+            phase = "warmup" if step < case["warmup_steps"] else "after total_steps" if step >= case["total_steps"] else "cosine decay"
+            want = _cosine(step, case["max_lr"], case["min_lr"], case["warmup_steps"], case["total_steps"])
+            expect(close_number(value, want, rel=1e-9, abs_=1e-15), f"wrong learning rate in schedule {i + 1} ({phase})")
+
+
+@judge(hidden.clip_grad_norm)
+def judge_clip_grad_norm(cases: list[dict], outputs: Any) -> None:
+    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
+    for i, (case, out) in enumerate(zip(cases, outputs)):
+        params = [torch.zeros(g.shape, dtype=g.dtype, requires_grad=True) for g in case["grads"]]
+        for k, (p, g) in enumerate(zip(params, case["grads"])):
+            p.grad = None if k == case["none_index"] else g.clone()
+        norm = torch.nn.utils.clip_grad_norm_(params, case["max_norm"])
+        label = f"case {i + 1} ({'clipped' if norm > case['max_norm'] else 'below max_norm'})"
+        expect(isinstance(out, dict), f"{label}: malformed result")
+        expect_close(out["norm"], norm, f"{label}: returned norm", rtol=1e-6, atol=1e-12)
+        for got, p in zip(out["grads"], params):
+            if p.grad is None:
+                expect(got is None, f"{label}: a missing gradient was created")
+            else:
+                expect_close(got, p.grad, f"{label}: gradients after clipping", rtol=1e-6, atol=1e-12)
+
+
 # -- interview answers ----------------------------------------------------------------------
 
 
@@ -191,3 +315,18 @@ def judge_q2_initial_loss(_: None, answer: Any) -> None:
 @judge(hidden.q3_gradient_fan_out)
 def judge_q3_gradient_fan_out(_: None, answer: Any) -> None:
     _choice(answer, "b")
+
+
+@judge(hidden.q1_adamw)
+def judge_q1_adamw(_: None, answer: Any) -> None:
+    _choice(answer, "b")
+
+
+@judge(hidden.q2_lr_at_550)
+def judge_q2_lr_at_550(_: None, answer: Any) -> None:
+    _number(answer, _cosine(550, 3e-4, 3e-5, 100, 1000), rel=1e-3)
+
+
+@judge(hidden.q3_warmup)
+def judge_q3_warmup(_: None, answer: Any) -> None:
+    _choice(answer, "a")

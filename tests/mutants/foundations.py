@@ -80,7 +80,7 @@ MUTANTS["02_backprop_mlp.ipynb"] = {
         Mutant("log of softmax probabilities, which underflow to 0", "log_probs = shifted - shifted.exp().sum(dim=1, keepdim=True).log()", "log_probs = (shifted.exp() / shifted.exp().sum(dim=1, keepdim=True)).log()"),
         Mutant("loss summed over the batch", "loss = -log_probs[rows, targets].mean()", "loss = -log_probs[rows, targets].sum()"),
         Mutant("gradient not divided by N", "return loss, dlogits / n", "return loss, dlogits"),
-        Mutant("gradient forgets to subtract the one-hot targets", "dlogits[rows, targets] -= 1\n", ""),
+        Mutant("gradient forgets to subtract the one-hot targets", "    dlogits[rows, targets] -= 1\n", ""),
         Mutant("calls torch.nn.functional.cross_entropy for the loss", "loss = -log_probs[rows, targets].mean()", "loss = torch.nn.functional.cross_entropy(logits, targets)"),
     ],
     "gelu": [
@@ -121,5 +121,101 @@ MUTANTS["02_backprop_mlp.ipynb"] = {
         Mutant("Q2: a probability instead of a loss", "q2_initial_loss = 1.10", "q2_initial_loss = 0.33"),
         Mutant("Q2: log of 10 classes", "q2_initial_loss = 1.10", "q2_initial_loss = 2.30"),
         Mutant("Q3: averaged", 'q3_gradient_fan_out = "b"', 'q3_gradient_fan_out = "a"'),
+    ],
+}
+
+MUTANTS["03_optimizers.ipynb"] = {
+    "SGD": [
+        Mutant("momentum as an exponential average, mu b + (1 - mu) g", "self.buffers[i].mul_(self.momentum).add_(g)", "self.buffers[i].mul_(self.momentum).add_((1 - self.momentum) * g)"),
+        Mutant("momentum buffer restarted at every step", "                if self.buffers[i] is None:\n                    self.buffers[i] = g.clone()\n                else:\n                    self.buffers[i].mul_(self.momentum).add_(g)\n                g = self.buffers[i]", "                g = g.clone()"),
+        Mutant(
+            "weight decay applied after the momentum buffer",
+            "            g = p.grad + self.weight_decay * p if self.weight_decay else p.grad",
+            "            g = p.grad",
+        ),
+        Mutant("weight decay also moves parameters without gradients", "            if p.grad is None:\n                continue\n            g = p.grad", "            grad = p.grad if p.grad is not None else torch.zeros_like(p)\n            g = grad"),
+        Mutant("zero_grad does nothing", "        for p in self.params:\n            p.grad = None", "        pass"),
+        Mutant("rebinds the parameter instead of updating it in place", "            p.sub_(self.lr * g)", "            self.params[i] = p - self.lr * g"),
+    ],
+    "AdamW": [
+        Mutant("L2 in the gradient (Adam), not decoupled decay", "            t, g = state[\"step\"], p.grad\n            p.mul_(1 - self.lr * self.weight_decay)", "            t, g = state[\"step\"], p.grad + self.weight_decay * p"),
+        Mutant("no bias correction", "            m_hat = state[\"m\"] / (1 - beta1**t)\n            v_hat = state[\"v\"] / (1 - beta2**t)", "            m_hat = state[\"m\"]\n            v_hat = state[\"v\"]"),
+        Mutant("eps inside the square root", "p.sub_(self.lr * m_hat / (v_hat.sqrt() + self.eps))", "p.sub_(self.lr * m_hat / (v_hat + self.eps).sqrt())"),
+        Mutant("weight decay not scaled by the learning rate", "p.mul_(1 - self.lr * self.weight_decay)", "p.mul_(1 - self.weight_decay)"),
+        Mutant(
+            "weight decay applied after the Adam step",
+            "            p.mul_(1 - self.lr * self.weight_decay)\n",
+            "",
+        ),
+    ],
+    "LAMB": [
+        Mutant("no trust ratio", "trust = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0", "trust = 1.0"),
+        Mutant("trust ratio inverted", "trust = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0", "trust = u_norm / w_norm if w_norm > 0 and u_norm > 0 else 1.0"),
+        Mutant("no special case for a zero norm", "trust = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0", "trust = w_norm / u_norm if u_norm > 0 else 1.0"),
+        Mutant("weight decay outside the trust ratio", "            update = m_hat / (v_hat.sqrt() + self.eps) + self.weight_decay * p", "            decay = self.weight_decay * p\n            update = m_hat / (v_hat.sqrt() + self.eps)"),
+        Mutant(
+            "one trust ratio for all tensors together",
+            None,
+            '''class LAMB:
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0):
+        self.params = list(params)
+        self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
+        self.state = [{"step": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)} for p in self.params]
+
+    @torch.no_grad()
+    def step(self):
+        beta1, beta2 = self.betas
+        updates = []
+        for p, state in zip(self.params, self.state):
+            if p.grad is None:
+                continue
+            state["step"] += 1
+            t, g = state["step"], p.grad
+            state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+            state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+            m_hat, v_hat = state["m"] / (1 - beta1**t), state["v"] / (1 - beta2**t)
+            updates.append((p, m_hat / (v_hat.sqrt() + self.eps) + self.weight_decay * p))
+        w_norm = sum(float(p.norm() ** 2) for p, _ in updates) ** 0.5
+        u_norm = sum(float(u.norm() ** 2) for _, u in updates) ** 0.5
+        trust = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
+        for p, u in updates:
+            p.sub_(self.lr * trust * u)
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+''',
+        ),
+    ],
+    "cosine_lr": [
+        Mutant("warmup counts from 1", "return max_lr * step / warmup_steps", "return max_lr * (step + 1) / warmup_steps"),
+        Mutant("cosine over total_steps instead of the steps after warmup", "progress = (step - warmup_steps) / (total_steps - warmup_steps)", "progress = step / total_steps"),
+        Mutant("no floor after total_steps", "    if step >= total_steps:\n        return min_lr\n", ""),
+        Mutant("ignores min_lr", "return min_lr + 0.5 * (max_lr - min_lr) * (1 + math.cos(math.pi * progress))", "return 0.5 * max_lr * (1 + math.cos(math.pi * progress))"),
+        Mutant("divides by zero without warmup", "    if step < warmup_steps:", "    if step <= warmup_steps:"),
+    ],
+    "clip_grad_norm": [
+        Mutant(
+            "clips each tensor separately",
+            None,
+            "def clip_grad_norm(params, max_norm):\n"
+            "    grads = [p.grad for p in params if p.grad is not None]\n"
+            "    total = torch.sqrt(sum((g ** 2).sum() for g in grads))\n"
+            "    for g in grads:\n"
+            "        norm = g.norm()\n"
+            "        if norm > max_norm:\n"
+            "            g.mul_(max_norm / (norm + 1e-6))\n"
+            "    return total\n",
+        ),
+        Mutant("scales even below max_norm", "    if factor < 1:\n        for g in grads:\n            g.mul_(factor)", "    for g in grads:\n        g.mul_(factor)"),
+        Mutant("returns the norm after clipping", "    return total", "    return torch.sqrt(sum((g ** 2).sum() for g in grads))"),
+        Mutant("sums the tensors' norms instead of their squares", "total = torch.sqrt(sum((g.detach() ** 2).sum() for g in grads))", "total = sum(g.detach().norm() for g in grads)"),
+        Mutant("crashes on parameters without a gradient", "grads = [p.grad for p in params if p.grad is not None]", "grads = [p.grad for p in params]"),
+    ],
+    "interview_answers": [
+        Mutant("Q1: same algorithm", 'q1_adamw = "b"', 'q1_adamw = "a"'),
+        Mutant("Q2: forgets the warmup offset", "q2_lr_at_550 = cosine_lr(550, 3e-4, 3e-5, 100, 1000)", "q2_lr_at_550 = cosine_lr(550, 3e-4, 3e-5, 0, 1000)"),
+        Mutant("Q2: wrong units", "q2_lr_at_550 = cosine_lr(550, 3e-4, 3e-5, 100, 1000)", "q2_lr_at_550 = 1.65"),
+        Mutant("Q3: compute", 'q3_warmup = "a"', 'q3_warmup = "b"'),
     ],
 }
