@@ -104,7 +104,8 @@ def run_demo(workers: int | None = None) -> int:
         status |= bool(problems)
         submissions = build_cohort(module, settings.WORKSPACE / "demo" / module / "submissions")
         out = settings.WORKSPACE / "demo" / module / "graded"
-        summary = grade(module, submissions, out, workers=workers, regrade=True)
+        shutil.rmtree(out, ignore_errors=True)  # the demo always starts from a fresh output folder
+        summary = grade(module, submissions, out, workers=workers)
         print(f"\n{module}: graded {summary.graded} notebooks in {summary.seconds:.0f} s\n")
         print(score_table(summary))
         expected = expected_points(module)

@@ -69,6 +69,7 @@ def prepare_course(module: str, out: Path) -> Course:
         notebooks.write(nb, source_dir / name)
     changed = current != {p.name: p.read_bytes() for p in source_dir.glob("*.ipynb")}
     if changed or not (out / "gradebook.db").exists() or len(list(release_dir.glob("*.ipynb"))) != len(rendered):
+        _check_same_notebooks(out, module, set(rendered))
         for stale in set(current) - set(rendered):
             (source_dir / stale).unlink()
         shutil.rmtree(release_dir, ignore_errors=True)
@@ -93,6 +94,26 @@ def prepare_course(module: str, out: Path) -> Course:
         {n: notebooks.read(release_dir / n) for n in sorted(rendered)},
         fingerprint,
     )
+
+
+def _check_same_notebooks(out: Path, module: str, names: set[str]) -> None:
+    """nbgrader cannot add or remove notebooks of an assignment that has submissions: say so plainly."""
+    if not (out / "gradebook.db").exists():
+        return
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        try:
+            assignment = gb.find_assignment(module)
+        except MissingEntry:
+            return
+        graded = {f"{n.name}.ipynb" for n in assignment.notebooks}
+        if assignment.submissions and graded != names:
+            raise SystemExit(
+                f"{out} was graded when {module} had the notebooks {sorted(graded)}; it now has {sorted(names)}. "
+                "nbgrader cannot change the notebooks of an assignment that has submissions, so grade into a new "
+                "--out folder (the gradebook and any manual grades in this one stay as they are)."
+            )
 
 
 def run_key(course: Course) -> str:

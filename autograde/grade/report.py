@@ -9,6 +9,7 @@ controls (messages, outputs) is escaped or sanitized before it reaches a page.
 from __future__ import annotations
 
 import base64
+import copy
 import html
 import io
 from collections import Counter
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from autograde import notebooks
 from autograde.grade.results import NotebookResult, Summary
 
 STYLE = """
@@ -24,6 +26,8 @@ table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding
 .pass{color:#1a7f37}.fail,.error,.timeout,.missing{color:#cf222e}.manual{color:#6e7781}
 .note{background:#fff8c5;padding:.5rem;border-radius:4px}img{max-width:100%}
 .notebook{border-top:2px solid #ccc;margin-top:2rem}pre{white-space:pre-wrap}
+.jp-InputArea-editor,.input_area{background:#f6f8fa;border-radius:4px;padding:.2rem .5rem;margin:.5rem 0}
+.jp-OutputArea-output pre{background:#fff;border-left:3px solid #ddd;padding-left:.5rem}
 """
 MATHJAX = '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js" async></script>'
 
@@ -52,6 +56,28 @@ def _score_table(result: NotebookResult) -> str:
     return f"<table><tr><th>check</th><th>status</th><th>points</th><th>message</th></tr>{rows}</table>"
 
 
+SAFE_OUTPUT_TYPES = ("text/plain", "image/png", "image/jpeg")
+
+
+def safe_for_html(nb: NotebookNode) -> NotebookNode:
+    """A copy in which nothing the submission controls can inject markup or scripts into a page:
+    rich outputs keep only text and bitmaps; the student's markdown (answers, added cells) is escaped."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and (str(cell.get("id", "")).startswith("student-") or notebooks.is_solution(cell)):
+            cell.source = html.escape(cell.source, quote=False)
+        for out in cell.get("outputs", []):
+            if "data" in out:
+                out["data"] = {k: v for k, v in out["data"].items() if k in SAFE_OUTPUT_TYPES}
+    return nb
+
+
+def _highlight_css() -> str:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter().get_style_defs(".highlight")
+
+
 def notebook_feedback(result: NotebookResult, module: str, autograded: NotebookNode | None) -> str:
     from nbconvert import HTMLExporter
 
@@ -63,9 +89,9 @@ def notebook_feedback(result: NotebookResult, module: str, autograded: NotebookN
         head += f"<p class='note'>{html.escape(result.message)}</p>"
     body = ""
     if autograded is not None:
-        exporter = HTMLExporter(template_name="basic", sanitize_html=True, exclude_input_prompt=True, exclude_output_prompt=True)
-        body, _ = exporter.from_notebook_node(autograded)
-        body = f"<div class='notebook'>{body}</div>"
+        exporter = HTMLExporter(template_name="basic", exclude_input_prompt=True, exclude_output_prompt=True)
+        body, _ = exporter.from_notebook_node(safe_for_html(autograded))
+        body = f"<style>{_highlight_css()}</style><div class='notebook'>{body}</div>"
     return _page(f"{result.student} · {result.notebook}", head + _score_table(result) + body, math=True)
 
 
@@ -99,13 +125,13 @@ def write_feedback(course, results: list[NotebookResult]) -> None:
         _write(course.out / "feedback" / student / course.module / "index.html", _page(f"{student} · {course.module}", body))
 
 
-def _figure(draw) -> str:
+def _figure(draw, height: float = 3.2) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=(8, height))
     draw(ax)
     fig.tight_layout()
     buffer = io.BytesIO()
@@ -115,18 +141,25 @@ def _figure(draw) -> str:
 
 
 def score_table(summary: Summary) -> str:
-    """Plain-text table: one line per student, points per notebook, total."""
+    """Plain-text table: one line per student, autograded points per notebook, total."""
     names = list(dict.fromkeys(r.notebook for r in summary.results))
     width = max([len("student")] + [len(r.student) for r in summary.results])
-    header = f"{'student':<{width}}  " + "  ".join(f"{n.removesuffix('.ipynb')[:14]:>14}" for n in names) + "     total"
+    header = f"{'student':<{width}}  " + "  ".join(f"{n.removesuffix('.ipynb')[:16]:>16}" for n in names) + "      total"
     lines = [header, "-" * len(header)]
     by_student: dict[str, dict[str, NotebookResult]] = {}
     for r in summary.results:
         by_student.setdefault(r.student, {})[r.notebook] = r
+
+    def auto(r: NotebookResult) -> tuple[float, float]:
+        return sum(c.points for c in r.cells), sum(c.max_points for c in r.cells if c.status != "manual")
+
     for student, row in sorted(by_student.items()):
-        cells = "  ".join(f"{f'{row[n].points:g}/{row[n].max_points:g}':>14}" for n in names)
-        total, best = sum(r.points for r in row.values()), sum(r.max_points for r in row.values())
-        lines.append(f"{student:<{width}}  {cells}  {f'{total:g}/{best:g}':>8}")
+        cells = "  ".join(f"{'%g/%g' % auto(row[n]):>16}" if n in row else f"{'-':>16}" for n in names)
+        total = [sum(auto(r)[k] for r in row.values()) for k in (0, 1)]
+        lines.append(f"{student:<{width}}  {cells}  {'%g/%g' % tuple(total):>9}")
+    manual = {r.notebook: sum(c.max_points for c in r.cells if c.status == "manual") for r in summary.results}
+    if sum(manual.values()):
+        lines.append(f"(autograded points; {sum(manual.values()):g} more points of free-response answers are graded by a person in nbgrader's formgrader)")
     return "\n".join(lines)
 
 
@@ -153,7 +186,7 @@ def write_report(summary: Summary, course, rejected: list[str]) -> Path:
     if checks:
         names = list(rates)
         parts.append("<h2>Pass rate per check</h2>")
-        parts.append(_figure(lambda ax: (ax.barh(names[::-1], [rates[n] * 100 for n in names[::-1]], color="#4c8bf5"), ax.set_xlabel("% of students passing"), ax.set_xlim(0, 100), ax.tick_params(axis="y", labelsize=6))))
+        parts.append(_figure(lambda ax: (ax.barh(names[::-1], [rates[n] * 100 for n in names[::-1]], color="#4c8bf5"), ax.set_xlabel("% of students passing"), ax.set_xlim(0, 100), ax.tick_params(axis="y", labelsize=8)), height=0.8 + 0.2 * len(names)))
         parts.append(_figure(lambda ax: (ax.hist(list(totals.values()), bins=20, color="#4c8bf5"), ax.set_xlabel("total points"), ax.set_ylabel("students"), ax.set_title("score histogram"))))
     if failures:
         rows = "".join(f"<tr><td>{n}</td><td>{html.escape(m)}</td></tr>" for m, n in failures)

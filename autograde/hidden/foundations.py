@@ -341,6 +341,130 @@ def clip_grad_norm(fn: Callable, cases: list[dict]) -> list[Any]:
     return results
 
 
+# -- notebook 4: normalization, recurrent cells, convolution ------------------------------------
+
+
+def layer_norm_inputs(g: torch.Generator) -> list[dict]:
+    cases = []
+    for shape, dtype, eps, offset in [((4, 8), torch.float64, None, 0.0), ((2, 3, 16), torch.float32, None, 5.0), ((5, 1), torch.float64, None, 0.0), ((3, 7), torch.float64, 0.5, 1.0)]:
+        d = shape[-1]
+        cases.append({"x": _randn(g, *shape, dtype=dtype, scale=3.0) + offset, "weight": _randn(g, d, dtype=dtype), "bias": _randn(g, d, dtype=dtype), "eps": eps})
+    return cases
+
+
+@probe(layer_norm_inputs, label="layer_norm", forbidden_ops=("native_layer_norm", "layer_norm"), forbidden_names=("layer_norm", "LayerNorm"))
+def layer_norm(fn: Callable, cases: list[dict]) -> list[Any]:
+    return [attempt(fn, c["x"], c["weight"], c["bias"]) if c["eps"] is None else attempt(fn, c["x"], c["weight"], c["bias"], eps=c["eps"]) for c in cases]
+
+
+def _bn_case(g: torch.Generator, shape: tuple[int, ...], momentum: float | None, eps: float | None, batches: int) -> dict:
+    c = shape[1]
+    return {
+        "xs": [_randn(g, *shape, scale=2.0) + 3.0 * _randn(g, 1, c, *([1] * (len(shape) - 2))) for _ in range(batches)],
+        "weight": _randn(g, c),
+        "bias": _randn(g, c),
+        "running_mean": _randn(g, c),
+        "running_var": _randn(g, c).abs() + 0.5,
+        "momentum": momentum,
+        "eps": eps,
+    }
+
+
+def batch_norm_train_inputs(g: torch.Generator) -> list[dict]:
+    return [_bn_case(g, (16, 5), None, None, 2), _bn_case(g, (6, 4, 7), 0.3, None, 2), _bn_case(g, (3, 2, 5), 0.05, 1e-2, 3), _bn_case(g, (2, 6), None, None, 1)]
+
+
+def batch_norm_eval_inputs(g: torch.Generator) -> list[dict]:
+    return [_bn_case(g, (8, 5), None, None, 1), _bn_case(g, (4, 3, 6), 0.3, 0.5, 1)]
+
+
+def _run_batch_norm(fn: Callable, cases: list[dict], training: bool) -> list[Any]:
+    """Each case: its batches in sequence through the same running statistics."""
+    results = []
+    for case in cases:
+        running_mean, running_var = case["running_mean"].clone(), case["running_var"].clone()
+        kwargs = {k: case[k] for k in ("momentum", "eps") if case[k] is not None}
+        outputs = [attempt(fn, x, case["weight"], case["bias"], running_mean, running_var, training, **kwargs) for x in case["xs"]]
+        results.append({"outputs": outputs, "running_mean": running_mean, "running_var": running_var})
+    return results
+
+
+BATCH_NORM_OPS = ("native_batch_norm", "_native_batch_norm_legit.*", "batch_norm", "_batch_norm_impl_index", "cudnn_batch_norm")
+BATCH_NORM_NAMES = ("batch_norm", "BatchNorm1d", "BatchNorm2d", "_BatchNorm")
+
+
+@probe(batch_norm_train_inputs, label="batch_norm (training)", forbidden_ops=BATCH_NORM_OPS, forbidden_names=BATCH_NORM_NAMES)
+def batch_norm_train(fn: Callable, cases: list[dict]) -> list[Any]:
+    return _run_batch_norm(fn, cases, training=True)
+
+
+@probe(batch_norm_eval_inputs, label="batch_norm (inference)", forbidden_ops=BATCH_NORM_OPS, forbidden_names=BATCH_NORM_NAMES)
+def batch_norm_eval(fn: Callable, cases: list[dict]) -> list[Any]:
+    return _run_batch_norm(fn, cases, training=False)
+
+
+def _cell_case(g: torch.Generator, gates: int, b: int, d: int, h: int, scale: float) -> dict:
+    return {
+        "x": _randn(g, b, d, scale=scale),
+        "h": _randn(g, b, h),
+        "c": _randn(g, b, h),
+        "W_ih": _randn(g, gates * h, d, scale=0.5),
+        "W_hh": _randn(g, gates * h, h, scale=0.5),
+        "b_ih": _randn(g, gates * h),
+        "b_hh": _randn(g, gates * h),
+    }
+
+
+def lstm_inputs(g: torch.Generator) -> list[dict]:
+    return [_cell_case(g, 4, 3, 5, 4, 1.0), _cell_case(g, 4, 1, 2, 6, 1.0), _cell_case(g, 4, 4, 3, 3, 5.0)]
+
+
+def gru_inputs(g: torch.Generator) -> list[dict]:
+    return [_cell_case(g, 3, 3, 5, 4, 1.0), _cell_case(g, 3, 1, 2, 6, 1.0), _cell_case(g, 3, 4, 3, 3, 5.0)]
+
+
+@probe(lstm_inputs, label="lstm_cell", forbidden_ops=("unsafe_split", "_thnn_fused_lstm_cell"), forbidden_names=("lstm_cell", "LSTMCell", "LSTM", "_VF", "lstm"))
+def lstm_cell(fn: Callable, cases: list[dict]) -> list[Any]:
+    return [attempt(fn, c["x"], c["h"], c["c"], c["W_ih"], c["W_hh"], c["b_ih"], c["b_hh"]) for c in cases]
+
+
+@probe(gru_inputs, label="gru_cell", forbidden_ops=("unsafe_split", "_thnn_fused_gru_cell"), forbidden_names=("gru_cell", "GRUCell", "GRU", "_VF", "gru"))
+def gru_cell(fn: Callable, cases: list[dict]) -> list[Any]:
+    return [attempt(fn, c["x"], c["h"], c["W_ih"], c["W_hh"], c["b_ih"], c["b_hh"]) for c in cases]
+
+
+def _conv_case(g: torch.Generator, x_shape, w_shape, bias: bool, stride: int, padding: int) -> dict:
+    return {"x": _randn(g, *x_shape), "weight": _randn(g, *w_shape), "bias": _randn(g, w_shape[0]) if bias else None, "stride": stride, "padding": padding}
+
+
+def conv_inputs(g: torch.Generator) -> list[dict]:
+    return [
+        _conv_case(g, (2, 3, 7, 6), (4, 3, 3, 3), True, 1, 0),
+        _conv_case(g, (1, 1, 5, 5), (2, 1, 2, 2), False, 1, 0),
+        _conv_case(g, (3, 2, 6, 8), (3, 2, 2, 3), True, 1, 0),
+        _conv_case(g, (1, 4, 4, 4), (1, 4, 1, 1), True, 1, 0),
+    ]
+
+
+def conv_stride_padding_inputs(g: torch.Generator) -> list[dict]:
+    return [
+        _conv_case(g, (2, 3, 7, 7), (4, 3, 3, 3), True, 2, 1),
+        _conv_case(g, (1, 2, 8, 9), (2, 2, 3, 3), True, 3, 0),
+        _conv_case(g, (2, 1, 6, 5), (3, 1, 5, 5), False, 1, 2),
+        _conv_case(g, (1, 3, 9, 7), (2, 3, 2, 3), True, 2, 2),
+    ]
+
+
+def _run_conv(fn: Callable, cases: list[dict]) -> list[Any]:
+    return [attempt(fn, c["x"], c["weight"], c["bias"], stride=c["stride"], padding=c["padding"]) for c in cases]
+
+
+CONV_OPS = ("convolution.*", "_convolution.*", "conv2d.*", "mkldnn_convolution", "_slow_conv2d.*", "thnn_conv2d.*", "conv_depthwise2d.*", "_nnpack_spatial_convolution.*")
+CONV_NAMES = ("conv2d", "Conv2d", "convolution", "_conv_forward")
+conv2d = probe(conv_inputs, label="conv2d", forbidden_ops=CONV_OPS, forbidden_names=CONV_NAMES, name="conv2d")(_run_conv)
+conv2d_stride_padding = probe(conv_stride_padding_inputs, label="conv2d (stride, padding)", forbidden_ops=CONV_OPS, forbidden_names=CONV_NAMES, name="conv2d_stride_padding")(_run_conv)
+
+
 # -- interview answers: recorded as given, judged against the key ------------------------------
 
 
@@ -361,3 +485,6 @@ q3_gradient_fan_out = probe(no_inputs, label="Q3", name="q3_gradient_fan_out")(_
 q1_adamw = probe(no_inputs, label="Q1", name="q1_adamw")(_recorded)
 q2_lr_at_550 = probe(no_inputs, label="Q2", name="q2_lr_at_550")(_recorded)
 q3_warmup = probe(no_inputs, label="Q3", name="q3_warmup")(_recorded)
+q1_layernorm = probe(no_inputs, label="Q1", name="q1_layernorm")(_recorded)
+q2_lstm = probe(no_inputs, label="Q2", name="q2_lstm")(_recorded)
+q3_transformer = probe(no_inputs, label="Q3", name="q3_transformer")(_recorded)

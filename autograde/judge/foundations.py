@@ -275,6 +275,83 @@ def judge_clip_grad_norm(cases: list[dict], outputs: Any) -> None:
                 expect_close(got, p.grad, f"{label}: gradients after clipping", rtol=1e-6, atol=1e-12)
 
 
+# -- notebook 4: normalization, recurrent cells, convolution ------------------------------------
+
+
+def _tolerance(x: torch.Tensor) -> float:
+    return 1e-5 if x.dtype == torch.float32 else 1e-9
+
+
+@judge(hidden.layer_norm)
+def judge_layer_norm(cases: list[dict], outputs: Any) -> None:
+    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
+    labels = ["random inputs", "a float32 3-D input", "a feature dimension of 1", "a custom eps"]
+    for c, y, label in zip(cases, outputs, labels):
+        ref = torch.nn.functional.layer_norm(c["x"], c["x"].shape[-1:], c["weight"], c["bias"], eps=c["eps"] or 1e-5)
+        expect_close(y, ref, label, rtol=_tolerance(c["x"]) * 10, atol=_tolerance(c["x"]) * 10)
+
+
+def _judge_batch_norm(cases: list[dict], outputs: Any, training: bool) -> None:
+    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
+    for i, (case, out) in enumerate(zip(cases, outputs)):
+        label = f"case {i + 1} ({tuple(case['xs'][0].shape)}, {len(case['xs'])} batch{'es' if len(case['xs']) > 1 else ''})"
+        expect(isinstance(out, dict) and isinstance(out.get("outputs"), list), f"{label}: malformed result")
+        running_mean, running_var = case["running_mean"].clone(), case["running_var"].clone()
+        kwargs = {"momentum": case["momentum"] or 0.1, "eps": case["eps"] or 1e-5}
+        for k, (x, y) in enumerate(zip(case["xs"], out["outputs"])):
+            ref = torch.nn.functional.batch_norm(x, running_mean, running_var, case["weight"], case["bias"], training=training, **kwargs)
+            expect_close(y, ref, f"{label}: output for batch {k + 1}", rtol=1e-8, atol=1e-9)
+        expect_close(out["running_mean"], running_mean, f"{label}: running_mean afterwards", rtol=1e-8, atol=1e-10)
+        expect_close(out["running_var"], running_var, f"{label}: running_var afterwards", rtol=1e-8, atol=1e-10)
+
+
+@judge(hidden.batch_norm_train)
+def judge_batch_norm_train(cases: list[dict], outputs: Any) -> None:
+    _judge_batch_norm(cases, outputs, training=True)
+
+
+@judge(hidden.batch_norm_eval)
+def judge_batch_norm_eval(cases: list[dict], outputs: Any) -> None:
+    _judge_batch_norm(cases, outputs, training=False)
+
+
+@judge(hidden.lstm_cell)
+def judge_lstm_cell(cases: list[dict], outputs: Any) -> None:
+    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
+    for i, (c, out) in enumerate(zip(cases, outputs)):
+        label = f"case {i + 1}" + (" (saturated gates)" if i == 2 else "")
+        h, cell = _pair(out, 2, label)
+        ref_h, ref_c = torch.lstm_cell(c["x"], (c["h"], c["c"]), c["W_ih"], c["W_hh"], c["b_ih"], c["b_hh"])
+        expect_close(cell, ref_c, f"{label}: c_next", rtol=1e-9, atol=1e-9)
+        expect_close(h, ref_h, f"{label}: h_next", rtol=1e-9, atol=1e-9)
+
+
+@judge(hidden.gru_cell)
+def judge_gru_cell(cases: list[dict], outputs: Any) -> None:
+    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
+    for i, (c, h) in enumerate(zip(cases, outputs)):
+        ref = torch.gru_cell(c["x"], c["h"], c["W_ih"], c["W_hh"], c["b_ih"], c["b_hh"])
+        expect_close(h, ref, f"case {i + 1}" + (" (saturated gates)" if i == 2 else ""), rtol=1e-9, atol=1e-9)
+
+
+def _judge_conv(cases: list[dict], outputs: Any) -> None:
+    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
+    for i, (c, out) in enumerate(zip(cases, outputs)):
+        ref = torch.nn.functional.conv2d(c["x"], c["weight"], c["bias"], stride=c["stride"], padding=c["padding"])
+        label = f"case {i + 1} (kernel {tuple(c['weight'].shape[2:])}, stride {c['stride']}, padding {c['padding']}{', no bias' if c['bias'] is None else ''})"
+        expect_close(out, ref, label, rtol=1e-9, atol=1e-9)
+
+
+@judge(hidden.conv2d)
+def judge_conv2d(cases: list[dict], outputs: Any) -> None:
+    _judge_conv(cases, outputs)
+
+
+@judge(hidden.conv2d_stride_padding)
+def judge_conv2d_stride_padding(cases: list[dict], outputs: Any) -> None:
+    _judge_conv(cases, outputs)
+
+
 # -- interview answers ----------------------------------------------------------------------
 
 
@@ -329,4 +406,19 @@ def judge_q2_lr_at_550(_: None, answer: Any) -> None:
 
 @judge(hidden.q3_warmup)
 def judge_q3_warmup(_: None, answer: Any) -> None:
+    _choice(answer, "a")
+
+
+@judge(hidden.q1_layernorm)
+def judge_q1_layernorm(_: None, answer: Any) -> None:
+    _choice(answer, "b")
+
+
+@judge(hidden.q2_lstm)
+def judge_q2_lstm(_: None, answer: Any) -> None:
+    _choice(answer, "a")
+
+
+@judge(hidden.q3_transformer)
+def judge_q3_transformer(_: None, answer: Any) -> None:
     _choice(answer, "a")
