@@ -60,13 +60,13 @@ def run_cell(code: str, namespace: dict) -> BaseException | None:
     return None
 
 
-def base_namespace(nb: NotebookNode) -> dict:
-    """A namespace with the notebook's parameters and imports cells and every reference solution executed."""
+def base_namespace(nb: NotebookNode, solutions: bool = True) -> dict:
+    """A namespace with the notebook's parameters and imports cells (and every reference solution) executed."""
     namespace: dict = {}
     for gid in ("parameters", "imports"):
         error = run_cell(cell(nb, gid).source, namespace)
         assert error is None, f"{gid} cell failed: {error!r}"
-    for solution in (c for c in nb.cells if notebooks.is_solution(c) and c.cell_type == "code"):
+    for solution in (c for c in nb.cells if solutions and notebooks.is_solution(c) and c.cell_type == "code"):
         error = run_cell(solution_text(solution.source), namespace)
         assert error is None, f"reference solution {notebooks.grade_id(solution)} failed: {error!r}"
     return namespace
