@@ -110,6 +110,12 @@ def expect_close(
         raise Mismatch(f"{what}: wrong values")
 
 
+def paired(cases: list, outputs: Any) -> list[tuple[Any, Any]]:
+    """(case, output) pairs; fails unless there is exactly one output per case."""
+    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
+    return list(zip(cases, outputs))
+
+
 def expect(condition: bool, message: str) -> None:
     if not condition:
         raise Mismatch(message)

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from autograde.hidden import foundations as hidden
-from autograde.judge import Mismatch, close_number, expect, expect_close, judge, not_raised
+from autograde.judge import Mismatch, close_number, expect, expect_close, judge, not_raised, paired
 
 # -- notebook 1: scalar autograd ------------------------------------------------------------
 
@@ -23,8 +23,7 @@ def _torch_reference(expression: hidden.Expression, leaves: list[float], backwar
 
 
 def _judge_expressions(expressions: list[tuple[str, hidden.Expression]], leaves: list[list[float]], outputs: Any, backward: bool) -> None:
-    expect(isinstance(outputs, list) and len(outputs) == len(expressions), "wrong number of results")
-    for (label, expression), values, got in zip(expressions, leaves, outputs):
+    for ((label, expression), values), got in paired(list(zip(expressions, leaves)), outputs):
         not_raised(got, label)
         want = _torch_reference(expression, values, backward)
         expect(isinstance(got, list) and len(got) == len(want), f"{label}: malformed result")
@@ -60,14 +59,14 @@ def _pair(value: Any, n: int, what: str) -> list:
 
 @judge(hidden.linear_forward)
 def judge_linear_forward(cases: list[dict], outputs: Any) -> None:
-    for i, (c, y) in enumerate(zip(cases, outputs)):
+    for i, (c, y) in enumerate(paired(cases, outputs)):
         what = "wrong result on a square weight matrix (is W transposed?)" if i == len(cases) - 1 else f"case {i + 1}"
         expect_close(y, torch.nn.functional.linear(c["x"], c["W"], c["b"]), what, rtol=1e-9, atol=1e-9)
 
 
 @judge(hidden.linear_backward)
 def judge_linear_backward(cases: list[dict], outputs: Any) -> None:
-    for i, (c, out) in enumerate(zip(cases, outputs)):
+    for i, (c, out) in enumerate(paired(cases, outputs)):
         x, W, b = (c[k].clone().requires_grad_() for k in ("x", "W", "b"))
         torch.nn.functional.linear(x, W, b).backward(c["dout"])
         dx, dW, db = _pair(out, 3, f"case {i + 1}")
@@ -77,15 +76,14 @@ def judge_linear_backward(cases: list[dict], outputs: Any) -> None:
 
 @judge(hidden.relu_backward)
 def judge_relu_backward(cases: list[dict], outputs: Any) -> None:
-    for i, (c, dx) in enumerate(zip(cases, outputs)):
+    for i, (c, dx) in enumerate(paired(cases, outputs)):
         x = c["x"].clone().requires_grad_()
         torch.relu(x).backward(c["dout"])
         expect_close(dx, x.grad, f"case {i + 1} (inputs include exact zeros)", rtol=1e-12, atol=0)
 
 
 def _judge_cross_entropy(cases: list[dict], outputs: Any, what: str) -> None:
-    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
-    for i, (c, out) in enumerate(zip(cases, outputs)):
+    for i, (c, out) in enumerate(paired(cases, outputs)):
         loss, dlogits = _pair(out, 2, f"{what}, case {i + 1}")
         z = c["logits"].double().requires_grad_()
         ref = torch.nn.functional.cross_entropy(z, c["targets"])
@@ -105,9 +103,8 @@ def judge_softmax_cross_entropy_stability(cases: list[dict], outputs: Any) -> No
 
 
 def _judge_activation(xs: list[torch.Tensor], outputs: Any, reference) -> None:
-    expect(isinstance(outputs, list) and len(outputs) == len(xs), "wrong number of results")
     labels = ["random inputs", "a float32 3-D tensor", "large and tiny inputs (float64)", "large and tiny inputs (float32)"]
-    for x, y, label in zip(xs, outputs, labels):
+    for (x, y), label in zip(paired(xs, outputs), labels):
         not_raised(y, label)
         expect(isinstance(y, torch.Tensor) and y.dtype == x.dtype, f"{label}: the result must keep the input's dtype")
         tolerance = 1e-5 if x.dtype == torch.float32 else 1e-9
@@ -142,8 +139,7 @@ def _central_difference(case: dict) -> torch.Tensor:
 
 @judge(hidden.numerical_gradient)
 def judge_numerical_gradient(cases: list[dict], outputs: Any) -> None:
-    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
-    for i, (case, out) in enumerate(zip(cases, outputs)):
+    for i, (case, out) in enumerate(paired(cases, outputs)):
         what = f"case {i + 1}" + (f" (eps={case['eps']})" if case["eps"] else " (default eps)")
         expect(isinstance(out, dict) and "grad" in out, f"{what}: malformed result")
         expect_close(out["x_after"], case["x"], f"{what}: the caller's x was modified", rtol=0, atol=0)
@@ -206,8 +202,7 @@ def _lamb_steps(kwargs: dict):
 
 
 def _judge_optimizer(cases: list[dict], outputs: Any, reference, what: str) -> None:
-    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
-    for i, (case, out) in enumerate(zip(cases, outputs)):
+    for i, (case, out) in enumerate(paired(cases, outputs)):
         label = f"{what} case {i + 1}"
         not_raised(out, label)
         expect(isinstance(out, dict) and isinstance(out.get("snapshots"), list), f"{label}: malformed result")
@@ -247,8 +242,7 @@ def _cosine(step: int, max_lr: float, min_lr: float, warmup: int, total: int) ->
 
 @judge(hidden.cosine_lr)
 def judge_cosine_lr(cases: list[dict], outputs: Any) -> None:
-    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
-    for i, (case, values) in enumerate(zip(cases, outputs)):
+    for i, (case, values) in enumerate(paired(cases, outputs)):
         expect(isinstance(values, list) and len(values) == len(case["steps"]), "malformed result")
         for step, value in zip(case["steps"], values):
             not_raised(value, f"schedule {i + 1}")
@@ -259,8 +253,7 @@ def judge_cosine_lr(cases: list[dict], outputs: Any) -> None:
 
 @judge(hidden.clip_grad_norm)
 def judge_clip_grad_norm(cases: list[dict], outputs: Any) -> None:
-    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
-    for i, (case, out) in enumerate(zip(cases, outputs)):
+    for i, (case, out) in enumerate(paired(cases, outputs)):
         params = [torch.zeros(g.shape, dtype=g.dtype, requires_grad=True) for g in case["grads"]]
         for k, (p, g) in enumerate(zip(params, case["grads"])):
             p.grad = None if k == case["none_index"] else g.clone()
@@ -268,7 +261,7 @@ def judge_clip_grad_norm(cases: list[dict], outputs: Any) -> None:
         label = f"case {i + 1} ({'clipped' if norm > case['max_norm'] else 'below max_norm'})"
         expect(isinstance(out, dict), f"{label}: malformed result")
         expect_close(out["norm"], norm, f"{label}: returned norm", rtol=1e-6, atol=1e-12)
-        for got, p in zip(out["grads"], params):
+        for p, got in paired(params, out.get("grads")):
             if p.grad is None:
                 expect(got is None, f"{label}: a missing gradient was created")
             else:
@@ -284,21 +277,19 @@ def _tolerance(x: torch.Tensor) -> float:
 
 @judge(hidden.layer_norm)
 def judge_layer_norm(cases: list[dict], outputs: Any) -> None:
-    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
     labels = ["random inputs", "a float32 3-D input", "a feature dimension of 1", "a custom eps"]
-    for c, y, label in zip(cases, outputs, labels):
+    for (c, y), label in zip(paired(cases, outputs), labels):
         ref = torch.nn.functional.layer_norm(c["x"], c["x"].shape[-1:], c["weight"], c["bias"], eps=c["eps"] or 1e-5)
         expect_close(y, ref, label, rtol=_tolerance(c["x"]) * 10, atol=_tolerance(c["x"]) * 10)
 
 
 def _judge_batch_norm(cases: list[dict], outputs: Any, training: bool) -> None:
-    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
-    for i, (case, out) in enumerate(zip(cases, outputs)):
+    for i, (case, out) in enumerate(paired(cases, outputs)):
         label = f"case {i + 1} ({tuple(case['xs'][0].shape)}, {len(case['xs'])} batch{'es' if len(case['xs']) > 1 else ''})"
         expect(isinstance(out, dict) and isinstance(out.get("outputs"), list), f"{label}: malformed result")
         running_mean, running_var = case["running_mean"].clone(), case["running_var"].clone()
         kwargs = {"momentum": case["momentum"] or 0.1, "eps": case["eps"] or 1e-5}
-        for k, (x, y) in enumerate(zip(case["xs"], out["outputs"])):
+        for k, (x, y) in enumerate(paired(case["xs"], out["outputs"])):
             ref = torch.nn.functional.batch_norm(x, running_mean, running_var, case["weight"], case["bias"], training=training, **kwargs)
             expect_close(y, ref, f"{label}: output for batch {k + 1}", rtol=1e-8, atol=1e-9)
         expect_close(out["running_mean"], running_mean, f"{label}: running_mean afterwards", rtol=1e-8, atol=1e-10)
@@ -317,8 +308,7 @@ def judge_batch_norm_eval(cases: list[dict], outputs: Any) -> None:
 
 @judge(hidden.lstm_cell)
 def judge_lstm_cell(cases: list[dict], outputs: Any) -> None:
-    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
-    for i, (c, out) in enumerate(zip(cases, outputs)):
+    for i, (c, out) in enumerate(paired(cases, outputs)):
         label = f"case {i + 1}" + (" (saturated gates)" if i == 2 else "")
         h, cell = _pair(out, 2, label)
         ref_h, ref_c = torch.lstm_cell(c["x"], (c["h"], c["c"]), c["W_ih"], c["W_hh"], c["b_ih"], c["b_hh"])
@@ -328,15 +318,13 @@ def judge_lstm_cell(cases: list[dict], outputs: Any) -> None:
 
 @judge(hidden.gru_cell)
 def judge_gru_cell(cases: list[dict], outputs: Any) -> None:
-    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
-    for i, (c, h) in enumerate(zip(cases, outputs)):
+    for i, (c, h) in enumerate(paired(cases, outputs)):
         ref = torch.gru_cell(c["x"], c["h"], c["W_ih"], c["W_hh"], c["b_ih"], c["b_hh"])
         expect_close(h, ref, f"case {i + 1}" + (" (saturated gates)" if i == 2 else ""), rtol=1e-9, atol=1e-9)
 
 
 def _judge_conv(cases: list[dict], outputs: Any) -> None:
-    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
-    for i, (c, out) in enumerate(zip(cases, outputs)):
+    for i, (c, out) in enumerate(paired(cases, outputs)):
         ref = torch.nn.functional.conv2d(c["x"], c["weight"], c["bias"], stride=c["stride"], padding=c["padding"])
         label = f"case {i + 1} (kernel {tuple(c['weight'].shape[2:])}, stride {c['stride']}, padding {c['padding']}{', no bias' if c['bias'] is None else ''})"
         expect_close(out, ref, label, rtol=1e-9, atol=1e-9)
