@@ -51,6 +51,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(workers=args.workers)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from autograde.bench import run_bench
+
+    return run_bench(workers=args.workers)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograde", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("demo", help="check the release, build and grade the demo cohort, print the scores")
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("bench", help="time and measure each reference notebook, and the demo cohort's grading")
+    p.add_argument("--workers", type=int, default=None)
+    p.set_defaults(run=cmd_bench)
 
     args = parser.parse_args(argv)
     return args.run(args)

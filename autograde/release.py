@@ -53,6 +53,7 @@ def nbgrader_config(root: Path) -> Config:
     config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
     for name in ("submitted", "autograded", "feedback"):
         config.CourseDirectory[f"{name}_directory"] = name
+    config.Exchange.root = str(root)  # unused, but nbgrader complains when it is not writable
     return config
 
 

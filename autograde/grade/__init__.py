@@ -194,7 +194,7 @@ def unscored(course: Course, student: str, notebook: str, status: str, message: 
 
 def grade_task(course: Course, task: Task, limits: Limits) -> NotebookResult:
     """restore -> inject -> execute -> score for one notebook (runs in a worker process)."""
-    from autograde.grade.execute import execute, install_kernelspec
+    from autograde.grade.execute import execute, kernel_env
     from autograde.grade.inject import inject
     from autograde.grade.report import write_notebook_feedback
     from autograde.grade.restore import restore
@@ -210,16 +210,7 @@ def grade_task(course: Course, task: Task, limits: Limits) -> NotebookResult:
         work.mkdir(parents=True)
         restored = restore(notebooks.read(task.submission), course.sources[task.notebook], course.releases[task.notebook])
         notebooks.write(inject(restored.nb), work / "restored.ipynb")
-        env = {
-            "JUPYTER_PATH": str(install_kernelspec(course.state / "jupyter", limits)),
-            "AUTOGRADE_SEED": task.seed,
-            "IPYTHONDIR": str(work / "ipython"),
-            "MPLCONFIGDIR": str(course.state / "matplotlib"),
-            "TQDM_DISABLE": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "PYTHONWARNINGS": "ignore",
-        }
+        env = kernel_env(course.state, work, task.seed, limits)
         execution = execute(work / "restored.ipynb", work / "executed.ipynb", work, env, limits)
         if (work / "executed.ipynb").exists():
             executed = notebooks.read(work / "executed.ipynb")

@@ -54,6 +54,7 @@ class Execution:
     durations: dict[int, float] = field(default_factory=dict)
     attempts: int = 0
     seconds: float = 0.0
+    peak_mb: float = 0.0  # peak resident memory of the kernel and its children, as sampled
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -64,6 +65,7 @@ class Execution:
             durations={int(k): v for k, v in raw["durations"].items()},
             attempts=raw["attempts"],
             seconds=raw["seconds"],
+            peak_mb=raw["peak_mb"],
             notes=raw["notes"],
         )
 
@@ -77,11 +79,27 @@ def install_kernelspec(folder: Path, limits: Limits) -> Path:
     return folder
 
 
-def execute(nb_path: Path, out_path: Path, workdir: Path, kernel_env: dict[str, str], limits: Limits) -> Execution:
+def kernel_env(state: Path, workdir: Path, seed: str, limits: Limits) -> dict[str, str]:
+    """Environment of a grading kernel: our kernelspec, the hidden-test seed, one thread,
+    private IPython state, no progress bars, no warnings on stderr."""
+    return {
+        "JUPYTER_PATH": str(install_kernelspec(state / "jupyter", limits)),
+        "AUTOGRADE_SEED": seed,
+        "IPYTHONDIR": str(workdir / "ipython"),
+        "MPLCONFIGDIR": str(state / "matplotlib"),
+        "TQDM_DISABLE": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONWARNINGS": "ignore",
+    }
+
+
+def execute(nb_path: Path, out_path: Path, workdir: Path, kernel_env: dict[str, str], limits: Limits, record: bool = True) -> Execution:
     """Run the executor process on `nb_path`; the executed notebook goes to `out_path`.
 
     workdir holds the kernel's working directory (cwd/), the records (records/)
-    and the executor's log. Returns what happened to each cell.
+    and the executor's log. With record=False hidden tests judge inside the kernel
+    (as when a source notebook is run by hand). Returns what happened to each cell.
     """
     from autograde.grade import processes
 
@@ -91,6 +109,7 @@ def execute(nb_path: Path, out_path: Path, workdir: Path, kernel_env: dict[str, 
         "workdir": str(workdir),
         "env": kernel_env,
         "limits": asdict(limits),
+        "record": record,
     }
     job_path = workdir / "job.json"
     job_path.write_text(json.dumps(job, indent=1))
@@ -155,6 +174,7 @@ class _Attempt:
         self.live = records / "live"
         self.current = -1
         self.stopped_for: str | None = None  # "memory" or "deadline", set by the watchdog
+        self.peak_bytes = 0
         self.done = threading.Event()
 
     def file_records(self) -> None:
@@ -174,9 +194,11 @@ class _Attempt:
         cap = self.limits.memory_mb * 1024 * 1024
         while not self.done.wait(0.25):
             reason = None
+            pids = processes.descendants()
+            self.peak_bytes = max(self.peak_bytes, processes.peak_rss_bytes(pids))
             if time.monotonic() > self.deadline:
                 reason = "deadline"
-            elif processes.rss_bytes(processes.descendants()) > cap:
+            elif processes.rss_bytes(pids) > cap:
                 reason = "memory"
             if reason:
                 self.stopped_for = reason
@@ -206,7 +228,8 @@ def run_job(job: dict) -> Execution:
     records, cwd = workdir / "records", workdir / "cwd"
     cwd.mkdir(parents=True, exist_ok=True)
     os.environ.update(job["env"])
-    os.environ["AUTOGRADE_RECORD_DIR"] = str(records / "live")
+    if job["record"]:
+        os.environ["AUTOGRADE_RECORD_DIR"] = str(records / "live")
     papermill_engines.register("autograde", _engine())
 
     source = load_notebook_node(job["notebook"])
@@ -252,6 +275,7 @@ def run_job(job: dict) -> Execution:
             attempt.file_records()
             processes.kill_tree()
         result.attempts = attempt_number
+        result.peak_mb = max(result.peak_mb, round(attempt.peak_bytes / 2**20, 1))
         if failure is None:
             break
         if attempt.current < 0:

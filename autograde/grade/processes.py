@@ -49,18 +49,27 @@ def descendants(pid: int | None = None) -> list[int]:
     return found
 
 
-def rss_bytes(pids: list[int]) -> int:
-    """Resident memory of `pids` together (processes that vanished count 0)."""
+def _status_bytes(pids: list[int], field: str) -> int:
     total = 0
     for pid in pids:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     total += int(line.split()[1]) * 1024
                     break
         except OSError:
             pass
     return total
+
+
+def rss_bytes(pids: list[int]) -> int:
+    """Resident memory of `pids` together (processes that vanished count 0)."""
+    return _status_bytes(pids, "VmRSS:")
+
+
+def peak_rss_bytes(pids: list[int]) -> int:
+    """The sum of each process's own peak resident memory so far (VmHWM)."""
+    return _status_bytes(pids, "VmHWM:")
 
 
 def kill_tree(pid: int | None = None) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+import nbformat
 from nbformat import NotebookNode
 
 from autograde import notebooks
@@ -60,10 +61,10 @@ def restore(submission: NotebookNode, source: NotebookNode, release: NotebookNod
         for cell in added_after.get(after, []):
             if cell.cell_type not in ("code", "markdown"):
                 continue
-            new = NotebookNode({"cell_type": cell.cell_type, "id": f"student-{added}", "metadata": {}, "source": cell.source})
+            new = {"cell_type": cell.cell_type, "id": f"student-{added}", "metadata": {}, "source": cell.source}
             if cell.cell_type == "code":
                 new.update(outputs=[], execution_count=None)
-            out.cells.append(new)
+            out.cells.append(nbformat.from_dict(new))
             added += 1
 
     add_student_cells(None)

@@ -1,0 +1,57 @@
+"""Benchmark: each reference notebook's wall time and peak memory (full and FAST mode), then the
+time to grade the demo cohort. Budgets (DESIGN.md): <= 60 s full, <= 20 s FAST, <= 1.5 GB."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+from autograde import notebooks, release, settings
+from autograde.grade.execute import Execution, Limits, execute, kernel_env
+from autograde.grade.inject import inject
+
+BUDGET_FULL_S, BUDGET_FAST_S, BUDGET_MB = 60.0, 20.0, 1536.0
+
+
+def run_reference(module: str, name: str, fast: bool) -> tuple[Execution, int]:
+    """Execute a source notebook (reference solutions, hidden tests judged in the kernel)."""
+    path = settings.SOURCE / module / name
+    work = settings.WORKSPACE / "bench" / module / f"{path.stem}-{'fast' if fast else 'full'}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    nb = inject(release.render(notebooks.read(path), module, name), {"FAST": fast})
+    notebooks.write(nb, work / "in.ipynb")
+    limits = Limits(cell_timeout=300, notebook_timeout=600, memory_mb=4096)
+    execution = execute(work / "in.ipynb", work / "out.ipynb", work, kernel_env(work, work, "bench", limits), limits, record=False)
+    executed = notebooks.read(work / "out.ipynb")
+    errors = sum(o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", []))
+    return execution, errors
+
+
+def run_bench(workers: int | None = None) -> int:
+    from autograde.demo import build_cohort
+    from autograde.grade import grade
+
+    settings.tool_path()
+    status = 0
+    print(f"machine: {os.cpu_count()} cores; budgets: full <= {BUDGET_FULL_S:g} s, FAST <= {BUDGET_FAST_S:g} s, peak <= {BUDGET_MB:g} MB\n")
+    print(f"{'notebook':40s} {'full s':>7s} {'FAST s':>7s} {'peak MB':>8s}  errors  verdict")
+    for module in settings.modules():
+        for path in settings.notebooks(module):
+            full, full_errors = run_reference(module, path.name, fast=False)
+            fast, fast_errors = run_reference(module, path.name, fast=True)
+            peak = max(full.peak_mb, fast.peak_mb)
+            ok = full.seconds <= BUDGET_FULL_S and fast.seconds <= BUDGET_FAST_S and peak <= BUDGET_MB and not (full_errors or fast_errors)
+            status |= not ok
+            print(f"{module + '/' + path.name:40s} {full.seconds:7.1f} {fast.seconds:7.1f} {peak:8.0f}  {full_errors + fast_errors:6d}  {'ok' if ok else 'OVER BUDGET'}")
+        submissions = build_cohort(module, settings.WORKSPACE / "bench" / module / "submissions")
+        out = settings.WORKSPACE / "bench" / module / "graded"
+        shutil.rmtree(out, ignore_errors=True)
+        started = time.monotonic()
+        summary = grade(module, submissions, out, workers=workers, progress=False)
+        seconds = time.monotonic() - started
+        n = len(summary.results)
+        each = sum(r.seconds for r in summary.results) / n
+        print(f"\n{module}: grading the demo cohort ({n} notebooks, {workers or os.cpu_count()} workers) took {seconds:.1f} s wall, {seconds / n:.1f} s per notebook; one notebook takes {each:.1f} s in a worker\n")
+    return status
