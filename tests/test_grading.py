@@ -104,7 +104,7 @@ def mutant_cohort(dest) -> dict[tuple[str, str], dict[str, list[str]]]:
     return expectations
 
 
-def test_every_mutant_loses_points_in_the_grader(tmp_path):
+def test_every_mutant_loses_points_in_the_grader(tmp_path, capsys):
     expectations = mutant_cohort(tmp_path / "submissions")
     summary = grade(MODULE, tmp_path / "submissions", tmp_path / "out", progress=False, limits=Limits(cell_timeout=30, notebook_timeout=240))
     points = {(r.student, r.notebook, c.grade_id): (c.points, c.max_points) for r in summary.results for c in r.cells}
@@ -115,7 +115,8 @@ def test_every_mutant_loses_points_in_the_grader(tmp_path):
         if all(points[(student, notebook, gid)][0] == points[(student, notebook, gid)][1] for gid in grade_ids)
     ]
     total = sum(len(m) for m in expectations.values())
-    print(f"\nthe grader rejects {total - len(survivors)}/{total} mutants")
+    with capsys.disabled():
+        print(f"\n{MODULE}: the grader (real kernels) takes points from {total - len(survivors)}/{total} mutants")
     assert not survivors, "mutants that kept all their points:\n" + "\n".join(survivors)
 
 
