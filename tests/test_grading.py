@@ -7,7 +7,6 @@ import copy
 import importlib
 import json
 import subprocess
-import sys
 
 import nbformat
 import pytest
@@ -187,3 +186,18 @@ def test_broken_and_hostile_submissions(tmp_path):
     assert "crashed" in by[("crasher", nb1)].message and "time limit" in by[("looper", nb1)].message
     for other in ("02_backprop_mlp.ipynb", "03_optimizers.ipynb", "04_norms_rnn_conv.ipynb"):
         assert all(c.status == "missing" for c in by[("honest", other)].cells)
+
+
+def test_untouched_notebooks_show_one_line_errors(demo_output):
+    """In a real kernel, a stub called by a check or by an experiment shows `implement X first`
+    in one line, not a traceback."""
+    executed = list((DEMO_OUT / ".autograde" / "work" / "untouched").rglob("executed.ipynb"))
+    assert len(executed) == 4
+    seen = 0
+    for path in executed:
+        for c in notebooks.read(path).cells:
+            for out in c.get("outputs", []):
+                if out.get("output_type") == "error" and out["ename"] in ("NotImplementedError", "CheckFailure"):
+                    assert len(out["traceback"]) == 1 and "implement `" in out["traceback"][0], out["traceback"]
+                    seen += 1
+    assert seen >= 20

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import torch
 
-from course.checks import CheckFailure, call, expect_close, expect_tensor, fail, implemented, is_close, passed
+from course.checks import call, expect_close, expect_tensor, fail, is_close, passed
 
 # -- notebook 1: scalar autograd ------------------------------------------------------------
 
@@ -124,7 +124,7 @@ def check_value_graph(Value: type) -> None:
         fail("backward() hit Python's recursion limit on a chain of 600 nodes: build the topological order with an explicit stack")
     if not is_close(x.grad, 1.001**300, rtol=1e-9):
         fail(f"on a chain of 600 nodes, d out/dx = {x.grad:.6g}, expected {1.001 ** 300:.6g}")
-    passed(f"Value graphs: shared nodes, diamonds and a 600-node chain agree with PyTorch")
+    passed("Value graphs: shared nodes, diamonds and a 600-node chain agree with PyTorch")
 
 
 # -- notebook 2: matrix backprop ---------------------------------------------------------------
@@ -232,7 +232,7 @@ def _check_activation(fn: Callable, name: str, reference: Callable, wrong: dict[
         for label, candidate in wrong.items():
             if is_close(y, candidate(x), rtol=1e-6, atol=1e-8):
                 fail(f"{name} computes {label}")
-        expect_close(y, expected, f"{name}(x)", f"compare with the formula in the text", rtol=1e-6, atol=1e-8)
+        expect_close(y, expected, f"{name}(x)", "compare with the formula in the text", rtol=1e-6, atol=1e-8)
     passed(f"{name} matches PyTorch's, including at ±1e4")
 
 
