@@ -16,11 +16,17 @@ def read(path: Path) -> NotebookNode:
     return nbformat.read(str(path), as_version=4)
 
 
+def dumps(nb: NotebookNode) -> str:
+    """nbformat's canonical text of a notebook, exactly as `write` puts it on disk."""
+    text = nbformat.writes(nb)
+    return text if text.endswith("\n") else text + "\n"
+
+
 def write(nb: NotebookNode, path: Path) -> None:
     """Write atomically, in nbformat's canonical layout (stable diffs)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    nbformat.write(nb, str(tmp))
+    tmp.write_text(dumps(nb), encoding="utf-8")
     os.replace(tmp, path)
 
 

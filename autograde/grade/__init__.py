@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+from nbformat import NotebookNode
+
 from autograde import notebooks, settings
 from autograde.grade.collect import Submission, collect
 from autograde.grade.execute import Limits
@@ -37,8 +39,8 @@ class Course:
 
     module: str
     out: Path
-    sources: dict[str, object]  # notebook name -> source NotebookNode (rendered, with hidden tests)
-    releases: dict[str, object]  # notebook name -> release NotebookNode
+    sources: dict[str, NotebookNode]  # notebook name -> source (rendered, with hidden tests)
+    releases: dict[str, NotebookNode]  # notebook name -> what students received
     fingerprint: str
 
     @property
@@ -62,16 +64,12 @@ def prepare_course(module: str, out: Path) -> Course:
     from autograde import release
 
     out.mkdir(parents=True, exist_ok=True)
-    rendered = {p.name: release.render(notebooks.read(p), module, p.name) for p in settings.notebooks(module)}
+    rendered = {p.name: notebooks.dumps(release.render(notebooks.read(p), module, p.name)) for p in settings.notebooks(module)}
     source_dir, release_dir = out / "source" / module, out / "release" / module
-    current = {p.name: p.read_bytes() for p in source_dir.glob("*.ipynb")} if source_dir.is_dir() else {}
-    for name, nb in rendered.items():
-        notebooks.write(nb, source_dir / name)
-    changed = current != {p.name: p.read_bytes() for p in source_dir.glob("*.ipynb")}
-    if changed or not (out / "gradebook.db").exists() or len(list(release_dir.glob("*.ipynb"))) != len(rendered):
+    current = {p.name: p.read_text(encoding="utf-8") for p in source_dir.glob("*.ipynb")} if source_dir.is_dir() else {}
+    if current != rendered or not (out / "gradebook.db").exists() or {p.name for p in release_dir.glob("*.ipynb")} != set(rendered):
         _check_same_notebooks(out, module, set(rendered))
-        for stale in set(current) - set(rendered):
-            (source_dir / stale).unlink()
+        shutil.rmtree(source_dir, ignore_errors=True)
         shutil.rmtree(release_dir, ignore_errors=True)
         release.generate_into(module, out)
     (out / "nbgrader_config.py").write_text(
@@ -80,19 +78,14 @@ def prepare_course(module: str, out: Path) -> Course:
         f"c.CourseDirectory.root = {str(out)!r}\n"
         f"c.CourseDirectory.db_url = {('sqlite:///' + str(out / 'gradebook.db'))!r}\n"
     )
-    hidden = settings.hidden_module(module)
-    grader_files = sorted((settings.ROOT / "autograde").rglob("*.py"))
-    fingerprint = _digest(
-        GRADER_VERSION.encode(),
-        *[(source_dir / n).read_bytes() for n in sorted(rendered)],
-        *[p.read_bytes() for p in grader_files if hidden in p.name or p.parent.name == "grade"],
-    )
+    grader_code = [p.read_bytes() for p in sorted((settings.ROOT / "autograde").rglob("*.py"))]
+    names = sorted(rendered)
     return Course(
         module,
         out,
-        {n: notebooks.read(source_dir / n) for n in sorted(rendered)},
-        {n: notebooks.read(release_dir / n) for n in sorted(rendered)},
-        fingerprint,
+        {n: notebooks.read(source_dir / n) for n in names},
+        {n: notebooks.read(release_dir / n) for n in names},
+        _digest(GRADER_VERSION.encode(), *[rendered[n].encode() for n in names], *grader_code),
     )
 
 
@@ -182,14 +175,10 @@ def plan(course: Course, found: list[Submission], key: str) -> tuple[list[Task],
     return tasks, unmatched
 
 
-def _cells(course: Course, notebook: str) -> list[tuple[str, float, str]]:
-    """(grade_id, points, cell_type) of the graded cells of a course notebook."""
-    return [(notebooks.grade_id(c), notebooks.points(c), c.cell_type) for c in course.sources[notebook].cells if notebooks.is_grade(c)]
-
-
 def unscored(course: Course, student: str, notebook: str, status: str, message: str) -> NotebookResult:
     """A notebook that could not be run: every graded cell gets 0 and the same message."""
-    return NotebookResult(student, notebook, [CellResult(gid, 0.0, pts, status, message) for gid, pts, _ in _cells(course, notebook)], message)
+    graded = [c for c in course.sources[notebook].cells if notebooks.is_grade(c)]
+    return NotebookResult(student, notebook, [CellResult(notebooks.grade_id(c), 0.0, notebooks.points(c), status, message) for c in graded], message)
 
 
 def grade_task(course: Course, task: Task, limits: Limits) -> NotebookResult:
@@ -294,7 +283,7 @@ def grade(
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     results = [r for r in cached.values() if r is not None] + (_run_tasks(course, todo, limits, workers, progress) if todo else [])
 
-    students = sorted({t.student for t in tasks} | set(unmatched) | {r.path.name for r in rejected if r.path.is_dir() and r.reason.startswith("no .ipynb")})
+    students = sorted({t.student for t in tasks} | set(unmatched) | {r.student for r in rejected if r.student})
     have = {(r.student, r.notebook) for r in results}
     for student in students:
         for notebook in course.sources:

@@ -25,10 +25,11 @@ class Submission:
 
 @dataclass(frozen=True)
 class Rejected:
-    """Something in SUBMISSIONS that cannot be attributed to a student."""
+    """Something in SUBMISSIONS that cannot be graded, and the student it belongs to, if any."""
 
     path: Path
     reason: str
+    student: str | None = None
 
 
 def _notebook_files(folder: Path) -> list[Path]:
@@ -51,7 +52,7 @@ def collect(path: Path, module: str) -> tuple[list[Submission], list[Rejected]]:
         timestamp = stamp.read_text(errors="replace").strip()[:64] if stamp.is_file() else None
         files = _notebook_files(notebook_folder)
         if not files:
-            rejected.append(Rejected(folder, f"no .ipynb file for {module}"))
+            rejected.append(Rejected(folder, f"no .ipynb file for {module}", folder.name))
         submissions += [Submission(folder.name, f, timestamp) for f in files]
     for stray in sorted(p for p in path.iterdir() if p.is_file() and p.suffix == ".ipynb"):
         rejected.append(Rejected(stray, "notebook outside a student folder: put it in <student>/"))

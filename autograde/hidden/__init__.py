@@ -62,15 +62,18 @@ def probe(
     forbidden_ops: tuple[str, ...] = (),
     forbidden_names: tuple[str, ...] = (),
     name: str | None = None,
+    module: str | None = None,
 ) -> Callable[[Callable[[Any, Any], Any]], Callable[[Any], None]]:
-    """Register `run` as a probe called `name` (default: the function's name).
+    """Register `run` as a probe called `name` (default: the function's name) of `module`
+    (default: the module `run` is defined in).
 
     The returned function is what a grade cell calls with the student's object.
     """
 
     def register(run: Callable[[Any, Any], Any]) -> Callable[[Any], None]:
         test_name = name or run.__name__
-        spec = Probe(f"{run.__module__.rsplit('.', 1)[-1]}.{test_name}", label, inputs, run, tuple(forbidden_ops), tuple(forbidden_names))
+        course_module = (module or run.__module__).rsplit(".", 1)[-1]
+        spec = Probe(f"{course_module}.{test_name}", label, inputs, run, tuple(forbidden_ops), tuple(forbidden_names))
         PROBES[spec.name] = spec
 
         def hidden_test(student: Any) -> None:
@@ -82,6 +85,16 @@ def probe(
         return hidden_test
 
     return register
+
+
+def _as_given(answer: Any, _: None) -> Any:
+    return answer
+
+
+def answer_probes(module: str, *names: str) -> list[Callable[[Any], None]]:
+    """Probes for interview answers `q<N>_<topic>`: each records the answer as given; the
+    module's judge compares it with the key."""
+    return [probe(lambda g: None, label=name.split("_")[0].upper(), name=name, module=module)(_as_given) for name in names]
 
 
 def generator(name: str, seed: str | None = None) -> torch.Generator:

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import torch
 
-from autograde.hidden import attempt, probe
+from autograde.hidden import answer_probes, attempt, probe
 
 # -- notebook 1: scalar autograd ------------------------------------------------------------
 # Expressions are written once and evaluated twice: with the student's Value here, and with
@@ -465,26 +465,9 @@ conv2d = probe(conv_inputs, label="conv2d", forbidden_ops=CONV_OPS, forbidden_na
 conv2d_stride_padding = probe(conv_stride_padding_inputs, label="conv2d (stride, padding)", forbidden_ops=CONV_OPS, forbidden_names=CONV_NAMES, name="conv2d_stride_padding")(_run_conv)
 
 
-# -- interview answers: recorded as given, judged against the key ------------------------------
+# -- interview answers: recorded as given, judged against the key in autograde.judge ------------
 
-
-def no_inputs(g: torch.Generator) -> None:
-    return None
-
-
-def _recorded(answer: Any, _: None) -> Any:
-    return answer
-
-
-q1_reverse_order = probe(no_inputs, label="Q1", name="q1_reverse_order")(_recorded)
-q2_backward_cost = probe(no_inputs, label="Q2", name="q2_backward_cost")(_recorded)
-q3_df_da = probe(no_inputs, label="Q3", name="q3_df_da")(_recorded)
-q1_max_subtraction = probe(no_inputs, label="Q1", name="q1_max_subtraction")(_recorded)
-q2_initial_loss = probe(no_inputs, label="Q2", name="q2_initial_loss")(_recorded)
-q3_gradient_fan_out = probe(no_inputs, label="Q3", name="q3_gradient_fan_out")(_recorded)
-q1_adamw = probe(no_inputs, label="Q1", name="q1_adamw")(_recorded)
-q2_lr_at_550 = probe(no_inputs, label="Q2", name="q2_lr_at_550")(_recorded)
-q3_warmup = probe(no_inputs, label="Q3", name="q3_warmup")(_recorded)
-q1_layernorm = probe(no_inputs, label="Q1", name="q1_layernorm")(_recorded)
-q2_lstm = probe(no_inputs, label="Q2", name="q2_lstm")(_recorded)
-q3_transformer = probe(no_inputs, label="Q3", name="q3_transformer")(_recorded)
+q1_reverse_order, q2_backward_cost, q3_df_da = answer_probes(__name__, "q1_reverse_order", "q2_backward_cost", "q3_df_da")
+q1_max_subtraction, q2_initial_loss, q3_gradient_fan_out = answer_probes(__name__, "q1_max_subtraction", "q2_initial_loss", "q3_gradient_fan_out")
+q1_adamw, q2_lr_at_550, q3_warmup = answer_probes(__name__, "q1_adamw", "q2_lr_at_550", "q3_warmup")
+q1_layernorm, q2_lstm, q3_transformer = answer_probes(__name__, "q1_layernorm", "q2_lstm", "q3_transformer")

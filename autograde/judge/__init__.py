@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import math
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
@@ -119,6 +120,34 @@ def paired(cases: list, outputs: Any) -> list[tuple[Any, Any]]:
 def expect(condition: bool, message: str) -> None:
     if not condition:
         raise Mismatch(message)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Answer key of a multiple-choice question: one letter."""
+
+    key: str
+
+    def __call__(self, _: None, answer: Any) -> None:
+        expect(isinstance(answer, str) and answer.strip().lower() == self.key, "incorrect answer")
+
+
+@dataclass(frozen=True)
+class Number:
+    """Answer key of a numeric question, with its tolerance."""
+
+    key: float
+    rel: float = 1e-3
+    abs: float = 1e-9
+
+    def __call__(self, _: None, answer: Any) -> None:
+        expect(close_number(answer, self.key, rel=self.rel, abs_=self.abs), "incorrect answer")
+
+
+def answer_key(hidden_module: Any, keys: dict[str, Choice | Number]) -> None:
+    """Register the key of every interview answer probed in `hidden_module`."""
+    for name, key in keys.items():
+        judge(getattr(hidden_module, name))(key)
 
 
 def close_number(actual: Any, expected: float, rel: float = 1e-6, abs_: float = 1e-9) -> bool:

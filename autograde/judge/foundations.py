@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from autograde.hidden import foundations as hidden
-from autograde.judge import Mismatch, close_number, expect, expect_close, judge, not_raised, paired
+from autograde.judge import Choice, Mismatch, Number, answer_key, close_number, expect, expect_close, judge, not_raised, paired
 
 # -- notebook 1: scalar autograd ------------------------------------------------------------
 
@@ -342,71 +342,20 @@ def judge_conv2d_stride_padding(cases: list[dict], outputs: Any) -> None:
 
 # -- interview answers ----------------------------------------------------------------------
 
-
-def _choice(answer: Any, key: str) -> None:
-    expect(isinstance(answer, str) and answer.strip().lower() == key, "incorrect answer")
-
-
-def _number(answer: Any, key: float, rel: float = 1e-3, abs_: float = 1e-9) -> None:
-    expect(close_number(answer, key, rel=rel, abs_=abs_), "incorrect answer")
-
-
-@judge(hidden.q1_reverse_order)
-def judge_q1(_: None, answer: Any) -> None:
-    _choice(answer, "b")
-
-
-@judge(hidden.q2_backward_cost)
-def judge_q2(_: None, answer: Any) -> None:
-    _choice(answer, "a")
-
-
-@judge(hidden.q3_df_da)
-def judge_q3(_: None, answer: Any) -> None:
-    b = -3.0
-    _number(answer, b + 1)  # d(ab + a)/da = b + 1 at a = 2, b = -3
-
-
-@judge(hidden.q1_max_subtraction)
-def judge_q1_max_subtraction(_: None, answer: Any) -> None:
-    _choice(answer, "b")
-
-
-@judge(hidden.q2_initial_loss)
-def judge_q2_initial_loss(_: None, answer: Any) -> None:
-    _number(answer, math.log(3), rel=0, abs_=0.03)  # uniform predictions over 3 classes: -log(1/3)
-
-
-@judge(hidden.q3_gradient_fan_out)
-def judge_q3_gradient_fan_out(_: None, answer: Any) -> None:
-    _choice(answer, "b")
-
-
-@judge(hidden.q1_adamw)
-def judge_q1_adamw(_: None, answer: Any) -> None:
-    _choice(answer, "b")
-
-
-@judge(hidden.q2_lr_at_550)
-def judge_q2_lr_at_550(_: None, answer: Any) -> None:
-    _number(answer, _cosine(550, 3e-4, 3e-5, 100, 1000), rel=1e-3)
-
-
-@judge(hidden.q3_warmup)
-def judge_q3_warmup(_: None, answer: Any) -> None:
-    _choice(answer, "a")
-
-
-@judge(hidden.q1_layernorm)
-def judge_q1_layernorm(_: None, answer: Any) -> None:
-    _choice(answer, "b")
-
-
-@judge(hidden.q2_lstm)
-def judge_q2_lstm(_: None, answer: Any) -> None:
-    _choice(answer, "a")
-
-
-@judge(hidden.q3_transformer)
-def judge_q3_transformer(_: None, answer: Any) -> None:
-    _choice(answer, "a")
+answer_key(
+    hidden,
+    {
+        "q1_reverse_order": Choice("b"),
+        "q2_backward_cost": Choice("a"),
+        "q3_df_da": Number(-3.0 + 1),  # d(ab + a)/da = b + 1 at a = 2, b = -3
+        "q1_max_subtraction": Choice("b"),
+        "q2_initial_loss": Number(math.log(3), rel=0, abs=0.03),  # uniform over 3 classes: -log(1/3)
+        "q3_gradient_fan_out": Choice("b"),
+        "q1_adamw": Choice("b"),
+        "q2_lr_at_550": Number(_cosine(550, 3e-4, 3e-5, 100, 1000)),
+        "q3_warmup": Choice("a"),
+        "q1_layernorm": Choice("b"),
+        "q2_lstm": Choice("a"),
+        "q3_transformer": Choice("a"),
+    },
+)
