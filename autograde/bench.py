@@ -8,7 +8,8 @@ import shutil
 import time
 
 from autograde import notebooks, release, settings
-from autograde.grade.execute import Execution, Limits, execute, kernel_env
+from autograde.grade.execute import Execution, Limits, execute
+from autograde.grade.sandbox import detect
 from autograde.grade.inject import inject
 
 BUDGET_FULL_S, BUDGET_FAST_S, BUDGET_MB = 60.0, 20.0, 1536.0
@@ -23,7 +24,7 @@ def run_reference(module: str, name: str, fast: bool) -> tuple[Execution, int]:
     nb = inject(release.render(notebooks.read(path), module, name), {"FAST": fast})
     notebooks.write(nb, work / "in.ipynb")
     limits = Limits(cell_timeout=300, notebook_timeout=600, memory_mb=4096)
-    execution = execute(work / "in.ipynb", work / "out.ipynb", work, kernel_env(work, work, "bench", limits), limits, record=False)
+    execution = execute(work / "in.ipynb", work / "out.ipynb", work, "bench", limits, sandbox=detect("auto").kind, record=False)
     executed = notebooks.read(work / "out.ipynb")
     errors = sum(o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", []))
     return execution, errors

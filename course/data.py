@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import math
+from importlib import resources
 
 import torch
+
+CORPUS_FILE = "pydoc_topics.json.gz"
 
 
 def two_moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -41,3 +46,22 @@ def shapes_image(size: int = 28) -> torch.Tensor:
     image[((yy - 0.7 * size) ** 2 + (xx - 0.7 * size) ** 2) < (size / 6) ** 2] = 0.6
     image[(yy - (size - 1 - xx)).abs() < 1.0] = 0.8
     return image[None, None]
+
+
+def pydoc_topics() -> dict[str, str]:
+    """Python's own reference documentation, topic by topic (pydoc_data.topics of Python 3.11,
+    shipped compressed with the course so that every Python version sees the same text)."""
+    with resources.as_file(resources.files("course") / "assets" / CORPUS_FILE) as path:
+        return json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+
+
+def pydoc_corpus() -> tuple[str, str]:
+    """The language-model corpus, split by topic: (train text, held-out text).
+
+    Topics are sorted by name; every 10th (0, 10, 20, ...) is held out, so no topic is in both.
+    """
+    topics = pydoc_topics()
+    names = sorted(topics)
+    held_out = [topics[n] for i, n in enumerate(names) if i % 10 == 0]
+    train = [topics[n] for i, n in enumerate(names) if i % 10 != 0]
+    return "\n\n".join(train), "\n\n".join(held_out)

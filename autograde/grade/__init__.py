@@ -16,6 +16,7 @@ import hashlib
 import os
 import secrets
 import shutil
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class Course:
     sources: dict[str, NotebookNode]  # notebook name -> source (rendered, with hidden tests)
     releases: dict[str, NotebookNode]  # notebook name -> what students received
     fingerprint: str
+    sandbox: str = "none"  # how kernels are isolated: "bwrap" or "none"
 
     @property
     def db_url(self) -> str:
@@ -183,7 +185,8 @@ def unscored(course: Course, student: str, notebook: str, status: str, message: 
 
 def grade_task(course: Course, task: Task, limits: Limits) -> NotebookResult:
     """restore -> inject -> execute -> score for one notebook (runs in a worker process)."""
-    from autograde.grade.execute import execute, kernel_env
+    from autograde.grade.execute import execute
+    from autograde.grade.sandbox import KERNEL_UID_BASE
     from autograde.grade.inject import inject
     from autograde.grade.report import write_notebook_feedback
     from autograde.grade.restore import restore
@@ -199,8 +202,8 @@ def grade_task(course: Course, task: Task, limits: Limits) -> NotebookResult:
         work.mkdir(parents=True)
         restored = restore(notebooks.read(task.submission), course.sources[task.notebook], course.releases[task.notebook])
         notebooks.write(inject(restored.nb), work / "restored.ipynb")
-        env = kernel_env(course.state, work, task.seed, limits)
-        execution = execute(work / "restored.ipynb", work / "executed.ipynb", work, env, limits)
+        uid = KERNEL_UID_BASE + _worker_slot if course.sandbox == "bwrap" and os.geteuid() == 0 else None
+        execution = execute(work / "restored.ipynb", work / "executed.ipynb", work, task.seed, limits, course.sandbox, uid)
         if (work / "executed.ipynb").exists():
             executed = notebooks.read(work / "executed.ipynb")
             cells, autograded = score(executed, execution, restored, course.releases[task.notebook], work / "records", task.seed)
@@ -234,10 +237,18 @@ def _cached(course: Course, task: Task) -> NotebookResult | None:
     return result
 
 
-def _init_worker() -> None:
+_worker_slot = 0  # this worker's number: a sandboxed kernel runs as its own user, so that limits are per kernel
+
+
+def _init_worker(slots) -> None:
     from autograde.grade import processes
 
+    global _worker_slot
     processes.become_subreaper()
+    processes.die_with_parent()
+    with slots.get_lock():
+        _worker_slot = slots.value
+        slots.value += 1
 
 
 def _run_tasks(course: Course, tasks: list[Task], limits: Limits, workers: int, progress: bool) -> list[NotebookResult]:
@@ -245,7 +256,8 @@ def _run_tasks(course: Course, tasks: list[Task], limits: Limits, workers: int, 
 
     results = []
     bar = tqdm(total=len(tasks), desc=f"grading {course.module}", unit="notebook", disable=not progress)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
+    context = get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(context.Value("i", 0),)) as pool:
         futures = {pool.submit(grade_task, course, task, limits): task for task in tasks}
         for future in as_completed(futures):
             task = futures[future]
@@ -266,15 +278,24 @@ def grade(
     regrade: bool = False,
     limits: Limits | None = None,
     progress: bool = True,
+    sandbox: str = "auto",
 ) -> Summary:
-    """Grade every submission of `module` found under `submissions`; write everything to `out`."""
+    """Grade every submission of `module` found under `submissions`; write everything to `out`.
+
+    sandbox: "auto" (bubblewrap when it works here), "bwrap" (required) or "none".
+    """
     from autograde.grade import record, report
+    from autograde.grade.sandbox import detect
 
     settings.tool_path()
     started = time.monotonic()
     limits = limits or Limits()
     out = out.resolve()
+    isolation = detect(sandbox)
+    if not isolation.enabled:
+        print(f"warning: no sandbox ({isolation.reason}); kernels run with your permissions, limited by timeouts, a memory watch and output caps", file=sys.stderr)
     course = prepare_course(module, out)
+    course.sandbox = isolation.kind
     found, rejected = collect(submissions.resolve(), module)
     tasks, unmatched = plan(course, found, run_key(course))
 
@@ -293,7 +314,7 @@ def grade(
     order = {name: i for i, name in enumerate(course.sources)}
     results.sort(key=lambda r: (r.student, order[r.notebook]))
 
-    summary = Summary(module, out, results, graded=len(todo), reused=len(tasks) - len(todo))
+    summary = Summary(module, out, results, graded=len(todo), reused=len(tasks) - len(todo), sandbox=isolation.kind if isolation.enabled else f"none: {isolation.reason}")
     record.write_results(results, out)
     record.write_grades(results, list(course.sources), out)
     record.write_gradebook(results, module, course.db_url)

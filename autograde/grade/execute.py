@@ -33,6 +33,8 @@ FAILURE_TEXT = {
     "timeout": "exceeded the per-cell time limit",
     "crashed": "crashed the kernel",
     "memory": "exceeded the memory limit",
+    "processes": "started too many processes",
+    "disk": "wrote too much to disk",
 }
 
 
@@ -43,12 +45,14 @@ class Limits:
     memory_mb: int = 2048  # resident memory of the kernel and its children
     output_kb_per_cell: int = 512
     output_mb_total: int = 16
-    attempts: int = 3  # runs of the notebook, each skipping the cells that failed before
+    attempts: int = 5  # runs of the notebook, each skipping the cells that failed before
+    max_processes: int = 128  # processes and threads of one kernel (when the grader runs as root, sandboxed)
+    disk_mb: int = 256  # files one notebook may write (records, and the working directory without a sandbox)
 
 
 @dataclass
 class Execution:
-    """statuses: cell index -> ran | timeout | crashed | memory | not_run."""
+    """statuses: cell index -> ran | not_run | a key of FAILURE_TEXT."""
 
     statuses: dict[int, str] = field(default_factory=dict)
     durations: dict[int, float] = field(default_factory=dict)
@@ -70,36 +74,25 @@ class Execution:
         )
 
 
-def install_kernelspec(folder: Path, limits: Limits) -> Path:
-    """Write the grading kernelspec under folder/kernels/; put `folder` on JUPYTER_PATH to use it."""
-    spec = folder / "kernels" / KERNEL_NAME
-    spec.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, str(KERNEL_SCRIPT), "--address-space-mb", str(limits.memory_mb * 4), "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python (grading)", "language": "python"}, indent=1))
-    return folder
+KERNEL_ENV = {"TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def kernel_env(state: Path, workdir: Path, seed: str, limits: Limits) -> dict[str, str]:
-    """Environment of a grading kernel: our kernelspec, the hidden-test seed, one thread,
-    private IPython state, no progress bars, no warnings on stderr."""
-    return {
-        "JUPYTER_PATH": str(install_kernelspec(state / "jupyter", limits)),
-        "AUTOGRADE_SEED": seed,
-        "IPYTHONDIR": str(workdir / "ipython"),
-        "MPLCONFIGDIR": str(state / "matplotlib"),
-        "TQDM_DISABLE": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "PYTHONWARNINGS": "ignore",
-    }
-
-
-def execute(nb_path: Path, out_path: Path, workdir: Path, kernel_env: dict[str, str], limits: Limits, record: bool = True) -> Execution:
+def execute(
+    nb_path: Path,
+    out_path: Path,
+    workdir: Path,
+    seed: str,
+    limits: Limits,
+    sandbox: str = "none",
+    kernel_uid: int | None = None,
+    record: bool = True,
+) -> Execution:
     """Run the executor process on `nb_path`; the executed notebook goes to `out_path`.
 
-    workdir holds the kernel's working directory (cwd/), the records (records/)
-    and the executor's log. With record=False hidden tests judge inside the kernel
-    (as when a source notebook is run by hand). Returns what happened to each cell.
+    workdir holds the records (records/<cell index>/), the executor's log and, without a
+    sandbox, the kernel's working directory. sandbox: "bwrap" or "none". kernel_uid: the
+    unprivileged user a sandboxed kernel switches to (grader running as root). With
+    record=False hidden tests judge inside the kernel, as when a notebook is run by hand.
     """
     from autograde.grade import processes
 
@@ -107,8 +100,10 @@ def execute(nb_path: Path, out_path: Path, workdir: Path, kernel_env: dict[str, 
         "notebook": str(nb_path),
         "output": str(out_path),
         "workdir": str(workdir),
-        "env": kernel_env,
+        "seed": seed,
         "limits": asdict(limits),
+        "sandbox": sandbox,
+        "kernel_uid": kernel_uid,
         "record": record,
     }
     job_path = workdir / "job.json"
@@ -116,7 +111,9 @@ def execute(nb_path: Path, out_path: Path, workdir: Path, kernel_env: dict[str, 
     report = workdir / "execution.json"
     report.unlink(missing_ok=True)
     with open(workdir / "executor.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "autograde.grade.execute", str(job_path)], stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "autograde.grade.execute", str(job_path)], stdout=log, stderr=subprocess.STDOUT, preexec_fn=processes.die_with_parent
+        )
         try:
             proc.wait(timeout=limits.notebook_timeout + 60)
         except subprocess.TimeoutExpired:
@@ -169,11 +166,11 @@ def _engine():
 class _Attempt:
     """One run of the notebook: files records by cell, watches memory and the deadline."""
 
-    def __init__(self, records: Path, limits: Limits, deadline: float):
-        self.records, self.limits, self.deadline = records, limits, deadline
+    def __init__(self, records: Path, limits: Limits, deadline: float, writable: list[Path]):
+        self.records, self.limits, self.deadline, self.writable = records, limits, deadline, writable
         self.live = records / "live"
         self.current = -1
-        self.stopped_for: str | None = None  # "memory" or "deadline", set by the watchdog
+        self.stopped_for: str | None = None  # "deadline" or a key of FAILURE_TEXT, set by the watchdog
         self.peak_bytes = 0
         self.done = threading.Event()
 
@@ -191,8 +188,10 @@ class _Attempt:
     def watch(self) -> None:
         from autograde.grade import processes
 
-        cap = self.limits.memory_mb * 1024 * 1024
+        cap = self.limits.memory_mb * 2**20
+        ticks = 0
         while not self.done.wait(0.25):
+            ticks += 1
             reason = None
             pids = processes.descendants()
             self.peak_bytes = max(self.peak_bytes, processes.peak_rss_bytes(pids))
@@ -200,6 +199,10 @@ class _Attempt:
                 reason = "deadline"
             elif processes.rss_bytes(pids) > cap:
                 reason = "memory"
+            elif len(pids) > self.limits.max_processes:
+                reason = "processes"
+            elif ticks % 4 == 0 and sum(processes.folder_bytes(f) for f in self.writable) > self.limits.disk_mb * 2**20:
+                reason = "disk"
             if reason:
                 self.stopped_for = reason
                 processes.kill_tree()
@@ -208,6 +211,48 @@ class _Attempt:
 
 def _skip_source(kind: str) -> str:
     return f'raise RuntimeError("skipped by the grader: in an earlier run this cell {FAILURE_TEXT[kind]}")'
+
+
+def _prepare_kernel(job: dict, limits: Limits, workdir: Path, records: Path) -> tuple[Path, dict]:
+    """Write this job's kernelspec (plain or sandboxed) and set the environment that finds it.
+
+    Returns the executor's working directory during execution and the client's configuration.
+    """
+    import tempfile
+
+    from autograde.grade import sandbox
+
+    runtime = Path(tempfile.mkdtemp(prefix="ag-", dir="/tmp"))  # short: Unix socket paths are limited to ~100 bytes
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
+    env = dict(KERNEL_ENV, AUTOGRADE_SEED=job["seed"])
+    argv = [sys.executable, str(KERNEL_SCRIPT), "--address-space-mb", str(limits.memory_mb * 4), "--cpu-seconds", str(int(limits.notebook_timeout * 2))]
+    uid = job["kernel_uid"]
+    if uid is not None:
+        argv += ["--uid", str(uid), "--max-processes", str(limits.max_processes)]
+        os.chown(runtime, uid, uid)  # the kernel creates its sockets here...
+        runtime.chmod(0o711)  # ...and reads its connection file first, as root without capabilities
+    argv += ["-f", "{connection_file}"]
+    if job["sandbox"] == "bwrap":
+        env.update(HOME="/tmp", IPYTHONDIR="/tmp/ipython", MPLCONFIGDIR="/tmp/matplotlib", LANG="C.UTF-8", PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin")
+        if job["record"]:
+            env["AUTOGRADE_RECORD_DIR"] = sandbox.INSIDE_RECORDS
+        argv = sandbox.kernel_command(argv, records / "live", runtime, env, switch_user=uid is not None)
+        config = {"KernelManager": {"transport": "ipc", "ip": str(runtime / "k"), "connection_file": str(runtime / "kernel.json")}}
+        cwd = workdir
+    else:
+        env.update(IPYTHONDIR=str(workdir / "ipython"), MPLCONFIGDIR=str(workdir / "matplotlib"))
+        if job["record"]:
+            env["AUTOGRADE_RECORD_DIR"] = str(records / "live")
+        os.environ.update(env)  # inherited by the kernel
+        config, cwd = {}, workdir / "cwd"
+        cwd.mkdir(parents=True, exist_ok=True)
+    spec = workdir / "jupyter" / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python (grading)", "language": "python"}, indent=1))
+    os.environ["JUPYTER_PATH"] = str(workdir / "jupyter")
+    from traitlets.config import Config
+
+    return cwd, Config(config)
 
 
 def run_job(job: dict) -> Execution:
@@ -225,11 +270,8 @@ def run_job(job: dict) -> Execution:
     processes.become_subreaper()
     limits = Limits(**job["limits"])
     workdir = Path(job["workdir"])
-    records, cwd = workdir / "records", workdir / "cwd"
-    cwd.mkdir(parents=True, exist_ok=True)
-    os.environ.update(job["env"])
-    if job["record"]:
-        os.environ["AUTOGRADE_RECORD_DIR"] = str(records / "live")
+    records = workdir / "records"
+    cwd, client_config = _prepare_kernel(job, limits, workdir, records)
     papermill_engines.register("autograde", _engine())
 
     source = load_notebook_node(job["notebook"])
@@ -244,7 +286,9 @@ def run_job(job: dict) -> Execution:
             nb.cells[index].source = _skip_source(kind)
         shutil.rmtree(records, ignore_errors=True)
         (records / "live").mkdir(parents=True)
-        attempt = _Attempt(records, limits, deadline)
+        if job["kernel_uid"] is not None:
+            os.chown(records / "live", job["kernel_uid"], job["kernel_uid"])
+        attempt = _Attempt(records, limits, deadline, writable=[records, cwd] if job["sandbox"] != "bwrap" else [records])
         watchdog = threading.Thread(target=attempt.watch, daemon=True)
         watchdog.start()
         failure = None
@@ -261,6 +305,7 @@ def run_job(job: dict) -> Execution:
                     allow_errors=True,
                     on_cell_start=attempt.on_cell_start,
                     output_limits=(limits.output_kb_per_cell * 1024, limits.output_mb_total * 1024 * 1024),
+                    config=client_config,
                 )
         except CellTimeoutError:
             failure = "timeout"

@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -20,6 +21,16 @@ def become_subreaper() -> bool:
         return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+
+
+def die_with_parent() -> None:
+    """In a child process (Popen's preexec_fn, a worker's initializer): get SIGKILL when the
+    parent dies, so that killing the grader takes its workers, executors and kernels along."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
 
 
 def _children_map() -> dict[int, list[int]]:
@@ -70,6 +81,18 @@ def rss_bytes(pids: list[int]) -> int:
 def peak_rss_bytes(pids: list[int]) -> int:
     """The sum of each process's own peak resident memory so far (VmHWM)."""
     return _status_bytes(pids, "VmHWM:")
+
+
+def folder_bytes(folder: Path) -> int:
+    """Total size of the files under `folder` (0 when it does not exist)."""
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
 
 
 def kill_tree(pid: int | None = None) -> int:

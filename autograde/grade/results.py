@@ -69,3 +69,4 @@ class Summary:
     graded: int = 0  # notebooks executed in this run
     reused: int = 0  # notebooks whose earlier result was still valid
     seconds: float = 0.0
+    sandbox: str = ""  # how kernels were isolated

@@ -1,0 +1,197 @@
+"""TinyGPT: the course's small decoder-only language model.
+
+Byte-level (vocabulary 256: any text works, no tokenizer to download), pre-norm
+RMSNorm, rotary position embeddings on interleaved pairs, SwiGLU feed-forward,
+causal grouped-query attention and a head tied to the embedding. The same
+architecture students assemble in module 02; the pretrained checkpoints
+(`load_pretrained`) are what later modules fine-tune, quantize, cache and draft with.
+
+Conventions: weights use torch.nn.Linear's (d_out, d_in) layout; RoPE rotates
+the pairs (x[2i], x[2i+1]) by position * theta**(-2i/d_head).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from importlib import resources
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+PRETRAINED = ("tinygpt-draft", "tinygpt-target")
+
+
+@dataclass(frozen=True)
+class TinyGPTConfig:
+    vocab_size: int = 256
+    context: int = 128  # longest sequence the model attends over
+    d_model: int = 128
+    n_layers: int = 4
+    n_heads: int = 4
+    n_kv_heads: int = 4  # fewer than n_heads: grouped-query attention
+    d_ff: int = 344  # hidden size of the SwiGLU feed-forward
+    rope_theta: float = 10000.0
+    norm_eps: float = 1e-5
+    dropout: float = 0.0
+
+    @property
+    def d_head(self) -> int:
+        return self.d_model // self.n_heads
+
+
+def encode(text: str) -> torch.Tensor:
+    """UTF-8 bytes of `text` as token ids, int64 of shape (len(bytes),)."""
+    return torch.tensor(list(text.encode("utf-8")), dtype=torch.long)
+
+
+def decode(tokens: torch.Tensor | list[int]) -> str:
+    """Token ids back to text (invalid UTF-8 sequences become U+FFFD)."""
+    return bytes(int(t) for t in tokens).decode("utf-8", errors="replace")
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d: int, eps: float):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def rope(x: torch.Tensor, positions: torch.Tensor, theta: float) -> torch.Tensor:
+    """Rotate interleaved pairs of the last dimension. x: (..., T, d); positions: (T,)."""
+    d = x.shape[-1]
+    freqs = theta ** (-torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d)  # (d/2,)
+    angles = positions.to(torch.float32)[:, None] * freqs  # (T, d/2)
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    even, odd = x[..., 0::2], x[..., 1::2]
+    return torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1).flatten(-2)
+
+
+class Attention(nn.Module):
+    def __init__(self, c: TinyGPTConfig):
+        super().__init__()
+        self.c = c
+        self.W_q = nn.Linear(c.d_model, c.n_heads * c.d_head, bias=False)
+        self.W_k = nn.Linear(c.d_model, c.n_kv_heads * c.d_head, bias=False)
+        self.W_v = nn.Linear(c.d_model, c.n_kv_heads * c.d_head, bias=False)
+        self.W_o = nn.Linear(c.n_heads * c.d_head, c.d_model, bias=False)
+
+    def forward(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        B, T, _ = x.shape
+        c = self.c
+        q = self.W_q(x).view(B, T, c.n_heads, c.d_head).transpose(1, 2)
+        k = self.W_k(x).view(B, T, c.n_kv_heads, c.d_head).transpose(1, 2)
+        v = self.W_v(x).view(B, T, c.n_kv_heads, c.d_head).transpose(1, 2)
+        q, k = rope(q, positions, c.rope_theta), rope(k, positions, c.rope_theta)
+        repeat = c.n_heads // c.n_kv_heads  # query head h uses key/value head h // repeat
+        k, v = k.repeat_interleave(repeat, dim=1), v.repeat_interleave(repeat, dim=1)
+        dropout = c.dropout if self.training else 0.0
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)
+        return self.W_o(out.transpose(1, 2).reshape(B, T, c.n_heads * c.d_head))
+
+
+class SwiGLU(nn.Module):
+    def __init__(self, c: TinyGPTConfig):
+        super().__init__()
+        self.W1 = nn.Linear(c.d_model, c.d_ff, bias=False)  # gate
+        self.W3 = nn.Linear(c.d_model, c.d_ff, bias=False)  # up
+        self.W2 = nn.Linear(c.d_ff, c.d_model, bias=False)  # down
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.W2(F.silu(self.W1(x)) * self.W3(x))
+
+
+class Block(nn.Module):
+    def __init__(self, c: TinyGPTConfig):
+        super().__init__()
+        self.attn_norm, self.attn = RMSNorm(c.d_model, c.norm_eps), Attention(c)
+        self.mlp_norm, self.mlp = RMSNorm(c.d_model, c.norm_eps), SwiGLU(c)
+        self.dropout = nn.Dropout(c.dropout)
+
+    def forward(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        x = x + self.dropout(self.attn(self.attn_norm(x), positions))
+        return x + self.dropout(self.mlp(self.mlp_norm(x)))
+
+
+class TinyGPT(nn.Module):
+    def __init__(self, config: TinyGPTConfig):
+        super().__init__()
+        self.config = config
+        self.embed = nn.Embedding(config.vocab_size, config.d_model)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
+        self.norm = RMSNorm(config.d_model, config.norm_eps)
+        self.apply(self._init)
+        for name, p in self.named_parameters():  # scaled init of the projections into the residual stream
+            if name.endswith(("W_o.weight", "W2.weight")):
+                nn.init.normal_(p, std=0.02 / (2 * config.n_layers) ** 0.5)
+
+    @staticmethod
+    def _init(module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=0.02)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens: (B, T) int64 with T <= context. Returns logits (B, T, vocab_size)."""
+        T = tokens.shape[1]
+        if T > self.config.context:
+            raise ValueError(f"sequence of {T} tokens is longer than the model's context of {self.config.context}")
+        positions = torch.arange(T, device=tokens.device)
+        x = self.embed(tokens)
+        for block in self.blocks:
+            x = block(x, positions)
+        return self.norm(x) @ self.embed.weight.T  # head tied to the embedding
+
+    def loss(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Mean next-token cross-entropy (nats) of a batch of sequences (B, T)."""
+        logits = self(tokens[:, :-1])
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens[:, 1:].reshape(-1))
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    @torch.no_grad()
+    def generate(
+        self,
+        prompt: str,
+        max_new_tokens: int = 200,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> str:
+        """Continue `prompt` by sampling (temperature 0: greedy); returns the prompt plus the continuation."""
+        device = self.embed.weight.device
+        tokens = encode(prompt).to(device)[None]
+        for _ in range(max_new_tokens):
+            logits = self(tokens[:, -self.config.context :])[0, -1]
+            if temperature == 0:
+                next_token = logits.argmax()
+            else:
+                logits = logits / temperature
+                if top_k is not None:
+                    kth = torch.topk(logits, min(top_k, logits.numel())).values[-1]
+                    logits = logits.masked_fill(logits < kth, float("-inf"))
+                probs = torch.softmax(logits.float(), dim=-1)
+                next_token = torch.multinomial(probs.cpu(), 1, generator=generator)[0].to(device)
+            tokens = torch.cat([tokens, next_token.view(1, 1)], dim=1)
+        return decode(tokens[0].tolist())
+
+
+def load_pretrained(name: str, device: str | torch.device = "cpu") -> TinyGPT:
+    """A pretrained TinyGPT shipped with the course: "tinygpt-draft" or "tinygpt-target"."""
+    if name not in PRETRAINED:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(PRETRAINED)}")
+    path = resources.files("course") / "assets" / f"{name}.pt"
+    with resources.as_file(path) as file:
+        checkpoint = torch.load(file, map_location=device, weights_only=True)
+    model = TinyGPT(TinyGPTConfig(**json.loads(checkpoint["config"])))
+    model.load_state_dict(checkpoint["weights"])
+    return model.to(device).eval()
+
+
+def checkpoint(model: TinyGPT) -> dict:
+    """What `load_pretrained` reads: the config as JSON and the float32 weights."""
+    return {"config": json.dumps(asdict(model.config)), "weights": {k: v.detach().float().cpu() for k, v in model.state_dict().items()}}
