@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from autograde import settings
+from autograde.grade.collect import ZIP_PATTERN
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -37,7 +38,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"unknown module {args.module!r}; modules: {', '.join(settings.modules())}")
         return 2
     limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout, memory_mb=args.memory_mb)
-    summary = grade(args.module, Path(args.submissions), Path(args.out), workers=args.workers, regrade=args.regrade, limits=limits)
+    summary = grade(
+        args.module, Path(args.submissions), Path(args.out), workers=args.workers, regrade=args.regrade, limits=limits, sandbox=args.sandbox, zip_pattern=args.zip_pattern
+    )
     print(score_table(summary))
     print(f"\n{summary.graded} notebooks graded, {summary.reused} unchanged since the last run, {summary.seconds:.0f} s")
     out = summary.out
@@ -54,7 +57,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from autograde.bench import run_bench
 
-    return run_bench(workers=args.workers)
+    return run_bench(workers=args.workers, students=args.students)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,21 +71,24 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("grade", help="grade a cohort's submissions of one module")
     p.add_argument("module", help="e.g. 01_foundations")
-    p.add_argument("submissions", help="folder of <student>/<notebook>.ipynb, or an nbgrader course/submitted folder")
+    p.add_argument("submissions", help="folder of <student>/<notebook>.ipynb, an nbgrader course/submitted folder, or an LMS .zip")
     p.add_argument("--out", required=True, help="output folder (results, gradebook, feedback, report)")
     p.add_argument("--workers", type=int, default=None, help="notebooks graded in parallel (default: one per core)")
     p.add_argument("--regrade", action="store_true", help="grade again even notebooks that have not changed")
     p.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell (default 60)")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook (default 300)")
     p.add_argument("--memory-mb", type=int, default=2048, help="memory of one notebook's kernel (default 2048)")
+    p.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto", help="isolate kernels with bubblewrap (auto: when it works here)")
+    p.add_argument("--zip-pattern", default=ZIP_PATTERN, help="for an LMS .zip: regular expression with the groups student_id, file_id[, timestamp] (nbgrader zip_collect's)")
     p.set_defaults(run=cmd_grade)
 
     p = sub.add_parser("demo", help="check the release, build and grade the demo cohort, print the scores")
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(run=cmd_demo)
 
-    p = sub.add_parser("bench", help="time and measure each reference notebook, and the demo cohort's grading")
+    p = sub.add_parser("bench", help="time and measure each reference notebook, the demo cohort's grading, and ours against nbgrader autograde")
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--students", type=int, default=40, help="submissions in the side-by-side run with nbgrader autograde (0: skip it)")
     p.set_defaults(run=cmd_bench)
 
     args = parser.parse_args(argv)

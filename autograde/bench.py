@@ -1,18 +1,21 @@
-"""Benchmark: each reference notebook's wall time and peak memory (full and FAST mode), then the
-time to grade the demo cohort. Budgets (DESIGN.md): <= 60 s full, <= 20 s FAST, <= 1.5 GB."""
+"""Benchmark: each reference notebook's wall time and peak memory (full and FAST mode), the time
+to grade the demo cohort, and the same cohort copied to `students` students graded side by side by
+nbgrader autograde and by ours. Budgets (DESIGN.md): <= 60 s full, <= 20 s FAST, <= 1.5 GB;
+ours <= 0.6 x nbgrader's wall time."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import time
+from pathlib import Path
 
 from autograde import notebooks, release, settings
 from autograde.grade.execute import Execution, Limits, execute
 from autograde.grade.sandbox import detect
 from autograde.grade.inject import inject
 
-BUDGET_FULL_S, BUDGET_FAST_S, BUDGET_MB = 60.0, 20.0, 1536.0
+BUDGET_FULL_S, BUDGET_FAST_S, BUDGET_MB, BUDGET_RATIO = 60.0, 20.0, 1536.0, 0.6
 
 
 def run_reference(module: str, name: str, fast: bool) -> tuple[Execution, int]:
@@ -30,7 +33,41 @@ def run_reference(module: str, name: str, fast: bool) -> tuple[Execution, int]:
     return execution, errors
 
 
-def run_bench(workers: int | None = None) -> int:
+def copied_cohort(module: str, dest: Path, students: int) -> Path:
+    """The demo cohort's profiles (full marks, untouched, partial, one bug) in turn, `students` times."""
+    from autograde.demo import build_cohort
+
+    demo = build_cohort(module, dest.with_name(dest.name + "-demo"))
+    profiles = sorted(p.name for p in demo.iterdir())
+    shutil.rmtree(dest, ignore_errors=True)
+    for i in range(students):
+        shutil.copytree(demo / profiles[i % len(profiles)], dest / f"{profiles[i % len(profiles)]}-{i:03d}")
+    return dest
+
+
+def versus_nbgrader(module: str, students: int, workers: int | None) -> bool:
+    """Grade one cohort with nbgrader autograde and with ours; print both wall times and the ratio."""
+    from autograde.baseline import nbgrader_autograde, our_cell_points
+    from autograde.grade import grade
+
+    work = settings.WORKSPACE / "bench" / module
+    submissions = copied_cohort(module, work / "cohort", students)
+    theirs, nbgrader_seconds = nbgrader_autograde(module, submissions, work / "nbgrader")
+    out = work / "ours"
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.monotonic()
+    summary = grade(module, submissions, out, workers=workers, progress=False)
+    ours_seconds = time.monotonic() - started
+    ours = our_cell_points([row for r in summary.results for row in r.rows()])
+    disagree = sum(ours.get(cell) != points for cell, points in theirs.items())
+    ratio = ours_seconds / nbgrader_seconds
+    n = len(summary.results)
+    print(f"{module}: {students} submissions ({n} notebooks): nbgrader autograde {nbgrader_seconds:.0f} s, ours {ours_seconds:.0f} s "
+          f"({workers or os.cpu_count()} workers): ratio {ratio:.2f} (target <= {BUDGET_RATIO}); cells scored differently: {disagree} of {len(theirs)}")
+    return ratio <= BUDGET_RATIO and not disagree
+
+
+def run_bench(workers: int | None = None, students: int = 40) -> int:
     from autograde.demo import build_cohort
     from autograde.grade import grade
 
@@ -54,5 +91,8 @@ def run_bench(workers: int | None = None) -> int:
         seconds = time.monotonic() - started
         n = len(summary.results)
         each = sum(r.seconds for r in summary.results) / n
-        print(f"\n{module}: grading the demo cohort ({n} notebooks, {workers or os.cpu_count()} workers) took {seconds:.1f} s wall, {seconds / n:.1f} s per notebook; one notebook takes {each:.1f} s in a worker\n")
+        print(f"\n{module}: grading the demo cohort ({n} notebooks, {workers or os.cpu_count()} workers) took {seconds:.1f} s wall, {seconds / n:.1f} s per notebook; one notebook takes {each:.1f} s in a worker")
+        if students:
+            status |= not versus_nbgrader(module, students, workers)
+        print()
     return status

@@ -34,13 +34,13 @@ SIZES = {
 
 @dataclass(frozen=True)
 class Schedule:
-    steps: int = 3000
+    steps: int = 1500
     batch: int = 32
     lr: float = 2e-3
     min_lr: float = 2e-4
     warmup: int = 100
     weight_decay: float = 0.1
-    eval_every: int = 250
+    eval_every: int = 150
     seed: int = 0
 
 

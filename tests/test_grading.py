@@ -1,25 +1,32 @@
-"""The grader end to end, with real kernels: the demo cohort through `make demo`, every mutant
-through `autograde grade`, broken and hostile submissions, and re-runs."""
+"""The grader end to end, with real kernels: the demo cohort through `make demo`, agreement with
+nbgrader autograde, re-runs and a run killed half-way, every mutant through `autograde grade`.
+Hostile submissions: test_hostile.py."""
 
 from __future__ import annotations
 
 import copy
 import importlib
 import json
+import os
+import shutil
+import signal
 import subprocess
+import sys
+import time
 
-import nbformat
 import pytest
 
 from autograde import notebooks, settings
+from autograde.baseline import nbgrader_autograde, our_cell_points
 from autograde.demo import expected_points, solution_text
-from autograde.grade import grade
+from autograde.grade import grade, processes
 from autograde.grade.execute import Limits
 from tests.helpers import apply_mutant, cell, grade_cells_of
 
 pytestmark = pytest.mark.slow
 MODULE = "01_foundations"
 DEMO_OUT = settings.WORKSPACE / "demo" / MODULE / "graded"
+DEMO_SUBMISSIONS = settings.WORKSPACE / "demo" / MODULE / "submissions"
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +77,46 @@ def test_feedback_hides_hidden_tests(demo_output):
 
 def test_a_second_run_changes_nothing(demo_output):
     before = (DEMO_OUT / "results.json").read_bytes()
-    summary = grade(MODULE, settings.WORKSPACE / "demo" / MODULE / "submissions", DEMO_OUT, progress=False)
+    summary = grade(MODULE, DEMO_SUBMISSIONS, DEMO_OUT, progress=False)
     assert summary.graded == 0 and summary.reused == 16
     assert (DEMO_OUT / "results.json").read_bytes() == before
+
+
+def test_a_run_killed_half_way_resumes_to_the_results_of_an_uninterrupted_one(demo_output, tmp_path):
+    out = tmp_path / "out"
+    (out / ".autograde").mkdir(parents=True)
+    shutil.copyfile(DEMO_OUT / ".autograde" / "key", out / ".autograde" / "key")  # the demo run's hidden-test inputs
+    finished = out / ".autograde" / "results"
+    run = subprocess.Popen([sys.executable, "-m", "autograde", "grade", MODULE, str(DEMO_SUBMISSIONS), "--out", str(out)], cwd=settings.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    while len(list(finished.rglob("*.json"))) < 3:
+        assert run.poll() is None and time.monotonic() < deadline, "the grader ended before it could be killed"
+        time.sleep(0.1)
+    tree = processes.descendants(run.pid)
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    assert len(list(finished.rglob("*.json"))) < 16, "killed half-way"
+    time.sleep(2)
+    survivors = [pid for pid in tree if os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]]
+    assert not survivors, "workers, executors and kernels die with the grader"
+
+    summary = grade(MODULE, DEMO_SUBMISSIONS, out, progress=False)
+    assert summary.reused >= 3 and summary.graded + summary.reused == 16
+    assert (out / "results.json").read_bytes() == (DEMO_OUT / "results.json").read_bytes()
+    assert (out / "grades.csv").read_bytes() == (DEMO_OUT / "grades.csv").read_bytes()
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        cells = [(s.student.id, n.name, g.name, g.score) for s in gb.assignment_submissions(MODULE) for n in s.notebooks for g in n.grades]
+    assert len(cells) == len(set(cells)) == len(json.loads((out / "results.json").read_text())), "no lost or duplicated grades"
+
+
+def test_scores_agree_with_nbgrader_autograde_on_honest_submissions(demo_output, tmp_path):
+    theirs, _ = nbgrader_autograde(MODULE, DEMO_SUBMISSIONS, tmp_path / "nbgrader")
+    ours = our_cell_points(json.loads((DEMO_OUT / "results.json").read_text()))
+    assert set(ours) == set(theirs)
+    disagreements = {cell: (points, theirs[cell]) for cell, points in ours.items() if points != theirs[cell]}
+    assert not disagreements, f"(ours, nbgrader's) differ: {disagreements}"
 
 
 # -- every mutant, through the real grader ----------------------------------------------------------
@@ -119,73 +163,7 @@ def test_every_mutant_loses_points_in_the_grader(tmp_path, capsys):
     assert not survivors, "mutants that kept all their points:\n" + "\n".join(survivors)
 
 
-# -- broken and hostile submissions ------------------------------------------------------------------
-
-
-def full_notebook(notebook: str) -> nbformat.NotebookNode:
-    source = notebooks.read(settings.SOURCE / MODULE / notebook)
-    nb = notebooks.read(settings.RELEASE / MODULE / notebook)
-    for c in nb.cells:
-        if notebooks.is_solution(c):
-            c.source = solution_text(cell(source, notebooks.grade_id(c)).source)
-    return nb
-
-
-def test_broken_and_hostile_submissions(tmp_path):
-    nb1 = "01_autograd.ipynb"
-    full = full_notebook(nb1)
-    full_points = sum(notebooks.points(c) for c in full.cells if notebooks.is_autograded(c))
-    subs = tmp_path / "submissions"
-
-    notebooks.write(full, subs / "honest" / nb1)
-    (subs / "corrupt").mkdir(parents=True)
-    (subs / "corrupt" / nb1).write_text('{"cells": [')
-    (subs / "empty").mkdir()
-    (subs / "empty" / nb1).write_bytes(b"")
-    notebooks.write(full, subs / "misnamed" / "01_autograd (1).ipynb")
-    foreign = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "other"}})])
-    notebooks.write(foreign, subs / "foreign" / nb1)
-
-    tampered = copy.deepcopy(full)
-    cell(tampered, "value").source = "class Value:\n    pass"
-    for gid in ("value_forward_test", "value_backward_test", "value_graph_test"):
-        cell(tampered, gid).source = "pass"
-        cell(tampered, gid).metadata["nbgrader"]["points"] = 100
-    tampered.cells.append(nbformat.v4.new_code_cell("print('bonus')", metadata={"nbgrader": {"grade": True, "grade_id": "bonus", "points": 99, "locked": True, "solution": False}}))
-    notebooks.write(tampered, subs / "tamperer" / nb1)
-
-    def with_cell_after(gid: str, code: str) -> nbformat.NotebookNode:
-        nb = copy.deepcopy(full)
-        index = [notebooks.grade_id(c) for c in nb.cells].index(gid)
-        nb.cells.insert(index + 1, nbformat.v4.new_code_cell(code))
-        return nb
-
-    notebooks.write(with_cell_after("value_graph_test", "import os\nos._exit(1)"), subs / "crasher" / nb1)
-    notebooks.write(with_cell_after("value_graph_test", "while True:\n    pass"), subs / "looper" / nb1)
-    notebooks.write(with_cell_after("value_graph_test", "for _ in range(10**9):\n    print('spam' * 1000)"), subs / "flooder" / nb1)
-    patcher = with_cell_after("imports", "import torch\ntorch.allclose = lambda *a, **k: True\nimport math\nmath.isclose = lambda *a, **k: True")
-    cell(patcher, "value").source = "class Value:\n    def __init__(self, data, _prev=(), _op=''):\n        self.data, self.grad = float(data), 0.0\n    def __getattr__(self, name):\n        return lambda *a, **k: self\n    __add__ = __mul__ = __sub__ = __truediv__ = __pow__ = __neg__ = __radd__ = __rsub__ = __rmul__ = __rtruediv__ = lambda self, *a: self"
-    notebooks.write(patcher, subs / "patcher" / nb1)
-
-    summary = grade(MODULE, subs, tmp_path / "out", progress=False, limits=Limits(cell_timeout=10, notebook_timeout=120))
-    by = {(r.student, r.notebook): r for r in summary.results}
-    value_points = sum(notebooks.points(c) for c in full.cells if notebooks.grade_id(c) in ("value_forward_test", "value_backward_test", "value_graph_test"))
-
-    assert by[("honest", nb1)].points == full_points
-    assert by[("misnamed", nb1)].points == full_points and "graded as" in by[("misnamed", nb1)].message
-    for student, words in [("corrupt", "not valid JSON"), ("empty", "empty"), ("foreign", "none of its cells")]:
-        result = by[(student, nb1)]
-        assert result.points == 0 and all(words in c.message for c in result.cells if c.status != "manual"), (student, result.cells)
-    assert by[("tamperer", nb1)].points == full_points - value_points
-    assert by[("tamperer", nb1)].max_points == by[("honest", nb1)].max_points
-    assert by[("patcher", nb1)].points == full_points - value_points
-    for student in ("crasher", "looper", "flooder"):
-        result = by[(student, nb1)]
-        assert result.points == full_points, (student, [(c.grade_id, c.status, c.message) for c in result.cells])
-        assert result.message, f"{student}: the notebook-level note says what happened"
-    assert "crashed" in by[("crasher", nb1)].message and "time limit" in by[("looper", nb1)].message
-    for other in ("02_backprop_mlp.ipynb", "03_optimizers.ipynb", "04_norms_rnn_conv.ipynb"):
-        assert all(c.status == "missing" for c in by[("honest", other)].cells)
+# -- what a student sees ----------------------------------------------------------------------------
 
 
 def test_untouched_notebooks_show_one_line_errors(demo_output):

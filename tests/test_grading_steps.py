@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from autograde import notebooks, settings
-from autograde.grade.collect import collect
+from autograde.grade.collect import Submission, collect
 from autograde.grade.restore import restore
 from autograde.grade.sanitize import MAX_BYTES, sanitize
 from autograde.grade.score import forbidden_mentions
@@ -43,18 +43,54 @@ def write(folder, name, content: bytes | str):
 # -- collect ------------------------------------------------------------------------------------
 
 
-def test_collect_reads_both_layouts(tmp_path):
+def test_collect_reads_both_layouts_and_never_follows_links(tmp_path):
     write(tmp_path / "flat", "ann/01_autograd.ipynb", "{}")
     write(tmp_path / "flat", "bad name!/01_autograd.ipynb", "{}")
     write(tmp_path / "flat", "stray.ipynb", "{}")
-    found, rejected = collect(tmp_path / "flat", MODULE)
+    (tmp_path / "flat" / "eve").mkdir()
+    (tmp_path / "flat" / "eve" / "01_autograd.ipynb").symlink_to(settings.SOURCE / MODULE / NOTEBOOK)
+    (tmp_path / "flat" / "mallory").symlink_to(settings.SOURCE / MODULE)
+    found, rejected = collect(tmp_path / "flat", MODULE, tmp_path / "scratch")
     assert [(s.student, s.path.name) for s in found] == [("ann", "01_autograd.ipynb")]
-    assert {r.path.name for r in rejected} == {"bad name!", "stray.ipynb"}
+    assert {r.path.name for r in rejected} == {"bad name!", "stray.ipynb", "01_autograd.ipynb", "mallory", "eve"}
+    assert all("symbolic link" in r.reason for r in rejected if r.path.name in ("01_autograd.ipynb", "mallory"))
 
     write(tmp_path / "course", f"submitted/bob/{MODULE}/02_backprop_mlp.ipynb", "{}")
     write(tmp_path / "course", f"submitted/bob/{MODULE}/timestamp.txt", "2026-11-20 10:00:00 UTC\n")
-    found, _ = collect(tmp_path / "course", MODULE)
+    found, _ = collect(tmp_path / "course", MODULE, tmp_path / "scratch")
     assert [(s.student, s.path.name, s.timestamp) for s in found] == [("bob", "02_backprop_mlp.ipynb", "2026-11-20 10:00:00 UTC")]
+
+
+def test_collect_reads_lms_archives_defensively(tmp_path):
+    import stat
+    import zipfile
+
+    archive = tmp_path / "downloaded.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("ps1_ann_attempt_2026-11-20-10-00-00_01_autograd.ipynb", "{}")
+        zf.writestr("ps1_ann_attempt_2026-11-21-09-30-00_01_autograd.ipynb", '{"later": 1}')
+        zf.writestr("ps1_bob_attempt_2026-11-20-11-00-00_02_backprop_mlp.ipynb", "{}")
+        zf.writestr("../../escape_attempt_2026-11-20-11-00-00_x.ipynb", "{}")
+        link = zipfile.ZipInfo("ps1_eve_attempt_2026-11-20-11-00-00_01_autograd.ipynb")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, str(settings.SOURCE / MODULE / NOTEBOOK))
+        zf.writestr("ps1_zed_attempt_2026-11-20-11-00-00_01_autograd.ipynb", b"0" * (MAX_BYTES + 5_000_000), compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("notes.txt", "ignored")
+    found, rejected = collect(archive, MODULE, tmp_path / "scratch")
+    got = {(s.student, s.notebook_name, s.timestamp) for s in found}
+    assert got == {
+        ("ann", "01_autograd.ipynb", "2026-11-21 09:30:00"),
+        ("bob", "02_backprop_mlp.ipynb", "2026-11-20 11:00:00"),
+        ("zed", "01_autograd.ipynb", "2026-11-20 11:00:00"),
+    }
+    ann = next(s for s in found if s.student == "ann")
+    assert ann.path.read_text() == '{"later": 1}'
+    zed = next(s for s in found if s.student == "zed")
+    assert MAX_BYTES < zed.path.stat().st_size <= MAX_BYTES + 2**20, "extraction stops just past the size limit"
+    reasons = " / ".join(r.reason for r in rejected)
+    assert "unsafe path" in reasons and "symbolic link" in reasons and "earlier attempt" in reasons
+    assert not (tmp_path / "escape_attempt_2026-11-20-11-00-00_x.ipynb").exists()
+    assert all(tmp_path / "scratch" in p.parents for p in (tmp_path / "scratch").rglob("*"))
 
 
 # -- sanitize -----------------------------------------------------------------------------------
@@ -105,8 +141,6 @@ def test_sanitize_upgrades_nbformat_3(tmp_path, sources, released):
 
 
 def _submission(path):
-    from autograde.grade.collect import Submission
-
     return Submission("someone", path)
 
 

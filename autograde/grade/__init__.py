@@ -26,7 +26,7 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from autograde import notebooks, settings
-from autograde.grade.collect import Submission, collect
+from autograde.grade.collect import ZIP_PATTERN, Submission, collect
 from autograde.grade.execute import Limits
 from autograde.grade.results import CellResult, NotebookResult, Summary
 from autograde.grade.sanitize import Sanitized, sanitize
@@ -136,9 +136,9 @@ class Task:
 
 def _choose(candidates: list[Sanitized], notebook: str) -> tuple[Sanitized, list[str]]:
     """One file per student and notebook: the exact name if present, else the newest."""
-    ranked = sorted(candidates, key=lambda s: (s.problem == "", s.submission.path.name == notebook, s.submission.path.stat().st_mtime))
+    ranked = sorted(candidates, key=lambda s: (s.problem == "", s.submission.notebook_name == notebook, s.submission.path.stat().st_mtime))
     chosen = ranked[-1]
-    ignored = [f"{s.submission.path.name} was ignored: {chosen.submission.path.name} was graded as {notebook}" for s in ranked[:-1]]
+    ignored = [f"{s.submission.notebook_name} was ignored: {chosen.submission.notebook_name} was graded as {notebook}" for s in ranked[:-1]]
     return chosen, ignored
 
 
@@ -149,7 +149,7 @@ def plan(course: Course, found: list[Submission], key: str) -> tuple[list[Task],
     for submission in found:
         checked = sanitize(submission, course.sources, course.module)
         if checked.notebook is None:
-            unmatched.setdefault(submission.student, []).append(f"{submission.path.name}: {checked.problem}")
+            unmatched.setdefault(submission.student, []).append(f"{submission.notebook_name}: {checked.problem}")
             continue
         by_notebook.setdefault((submission.student, checked.notebook), []).append(checked)
     tasks = []
@@ -279,10 +279,12 @@ def grade(
     limits: Limits | None = None,
     progress: bool = True,
     sandbox: str = "auto",
+    zip_pattern: str = ZIP_PATTERN,
 ) -> Summary:
     """Grade every submission of `module` found under `submissions`; write everything to `out`.
 
     sandbox: "auto" (bubblewrap when it works here), "bwrap" (required) or "none".
+    zip_pattern: how an LMS archive names files (nbgrader zip_collect's named groups).
     """
     from autograde.grade import record, report
     from autograde.grade.sandbox import detect
@@ -296,7 +298,7 @@ def grade(
         print(f"warning: no sandbox ({isolation.reason}); kernels run with your permissions, limited by timeouts, a memory watch and output caps", file=sys.stderr)
     course = prepare_course(module, out)
     course.sandbox = isolation.kind
-    found, rejected = collect(submissions.resolve(), module)
+    found, rejected = collect(submissions.resolve(), module, course.state / "archives", zip_pattern)
     tasks, unmatched = plan(course, found, run_key(course))
 
     cached = {} if regrade else {(t.student, t.notebook): _cached(course, t) for t in tasks}

@@ -45,8 +45,8 @@ class Limits:
     memory_mb: int = 2048  # resident memory of the kernel and its children
     output_kb_per_cell: int = 512
     output_mb_total: int = 16
-    attempts: int = 5  # runs of the notebook, each skipping the cells that failed before
-    max_processes: int = 128  # processes and threads of one kernel (when the grader runs as root, sandboxed)
+    attempts: int = 8  # runs of the notebook, each skipping the cells that failed before (the deadline still applies)
+    max_processes: int = 64  # processes in one kernel's tree (threads: twice that, enforced by the system when sandboxed as root)
     disk_mb: int = 256  # files one notebook may write (records, and the working directory without a sandbox)
 
 
@@ -197,10 +197,10 @@ class _Attempt:
             self.peak_bytes = max(self.peak_bytes, processes.peak_rss_bytes(pids))
             if time.monotonic() > self.deadline:
                 reason = "deadline"
-            elif processes.rss_bytes(pids) > cap:
-                reason = "memory"
             elif len(pids) > self.limits.max_processes:
                 reason = "processes"
+            elif processes.memory_bytes(pids) > cap:
+                reason = "memory"
             elif ticks % 4 == 0 and sum(processes.folder_bytes(f) for f in self.writable) > self.limits.disk_mb * 2**20:
                 reason = "disk"
             if reason:
@@ -228,7 +228,7 @@ def _prepare_kernel(job: dict, limits: Limits, workdir: Path, records: Path) -> 
     argv = [sys.executable, str(KERNEL_SCRIPT), "--address-space-mb", str(limits.memory_mb * 4), "--cpu-seconds", str(int(limits.notebook_timeout * 2))]
     uid = job["kernel_uid"]
     if uid is not None:
-        argv += ["--uid", str(uid), "--max-processes", str(limits.max_processes)]
+        argv += ["--uid", str(uid), "--max-processes", str(2 * limits.max_processes)]
         os.chown(runtime, uid, uid)  # the kernel creates its sockets here...
         runtime.chmod(0o711)  # ...and reads its connection file first, as root without capabilities
     argv += ["-f", "{connection_file}"]

@@ -73,9 +73,19 @@ def _status_bytes(pids: list[int], field: str) -> int:
     return total
 
 
-def rss_bytes(pids: list[int]) -> int:
-    """Resident memory of `pids` together (processes that vanished count 0)."""
-    return _status_bytes(pids, "VmRSS:")
+def memory_bytes(pids: list[int]) -> int:
+    """Memory of `pids` together, counting pages they share once (PSS; RSS where PSS is unknown).
+    Forked processes share most of their pages: summing RSS would count them many times."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+        except OSError:
+            total += _status_bytes([pid], "VmRSS:")
+    return total
 
 
 def peak_rss_bytes(pids: list[int]) -> int:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import nbformat
 from nbformat import NotebookNode
 
 from autograde import notebooks
-from autograde.grade.collect import Submission
+
+if TYPE_CHECKING:
+    from autograde.grade.collect import Submission
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -72,16 +75,18 @@ def identify(nb: NotebookNode, sources: dict[str, NotebookNode]) -> str | None:
 
 
 def sanitize(submission: Submission, sources: dict[str, NotebookNode], module: str) -> Sanitized:
-    path = submission.path
+    path, submitted_as = submission.path, submission.notebook_name
+    known = submitted_as if submitted_as in sources else None
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise ValueError(f"the file is {size / 1e6:.0f} MB, over the {MAX_BYTES / 1e6:.0f} MB limit (clear the outputs and submit again)")
         nb = _parse(path.read_bytes())
-    except (OSError, ValueError) as error:
-        return Sanitized(submission, path.name if path.name in sources else None, None, str(error))
+    except (OSError, ValueError, RecursionError, MemoryError) as error:
+        reason = str(error) if isinstance(error, (OSError, ValueError)) else "the file is nested too deeply or too large to read"
+        return Sanitized(submission, known, None, reason)
     name = identify(nb, sources)
     if name is None:
-        return Sanitized(submission, path.name if path.name in sources else None, None, f"none of its cells belong to a notebook of {module}")
-    notes = [] if name == path.name else [f"graded as {name} (the file was named {path.name})"]
+        return Sanitized(submission, known, None, f"none of its cells belong to a notebook of {module}")
+    notes = [] if name == submitted_as else [f"graded as {name} (the file was named {submitted_as})"]
     return Sanitized(submission, name, nb, "", notes)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import copy
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -101,12 +102,34 @@ def _judge_cell(cell: NotebookNode, records: Path, seed: str, solution_code: str
     return "pass", ""
 
 
+@lru_cache(maxsize=1)
+def _hidden_lines() -> frozenset[str]:
+    """Distinctive lines of the hidden tests' source: none may reach a feedback page."""
+    import autograde.hidden
+
+    folder = Path(autograde.hidden.__file__).parent
+    lines = (line.strip() for path in folder.glob("*.py") for line in path.read_text().splitlines())
+    return frozenset(line for line in lines if len(line) >= 20)
+
+
+def _without_hidden_lines(text: str) -> str:
+    hidden = _hidden_lines()
+    kept = [line for line in text.split("\n") if line.strip() not in hidden]
+    return "\n".join(kept) if len(kept) == len(text.split("\n")) else "\n".join(kept) + "\n[lines of the grader's hidden tests removed]\n"
+
+
 def scrub(nb: NotebookNode) -> NotebookNode:
-    """Cut tracebacks that pass through the grader's code down to one line, in every cell."""
+    """No hidden-test source and no traceback from the grader's code in any cell's outputs:
+    such tracebacks shrink to one line, printed hidden-test lines are removed."""
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error" and any("autograde" in line for line in out.get("traceback", [])):
                 out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"[:300]]
+            if out.get("output_type") == "stream":
+                out["text"] = _without_hidden_lines(out.get("text", ""))
+            for key in ("text/plain", "text/html", "text/markdown"):
+                if isinstance(out.get("data", {}).get(key), str):
+                    out["data"][key] = _without_hidden_lines(out["data"][key])
     return nb
 
 

@@ -1,0 +1,224 @@
+"""A hostile cohort: broken files, tampered notebooks and attacks from inside the kernel.
+
+In every case the grader finishes, the honest student's grade is unaffected, each submission
+earns exactly the points its honest parts earn, and its feedback says what happened.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import nbformat
+import pytest
+
+from autograde import notebooks, settings
+from autograde.demo import solution_text
+from autograde.grade import grade
+from autograde.grade.execute import Limits
+from autograde.grade.sandbox import detect
+from tests.helpers import cell
+
+pytestmark = pytest.mark.slow
+MODULE, NB = "01_foundations", "01_autograd.ipynb"
+VALUE_TESTS = ("value_forward_test", "value_backward_test", "value_graph_test")
+ANSWER_TESTS = ("interview_q1_test", "interview_q2_test", "interview_q3_test")
+SANDBOXED = detect("auto").enabled
+WRONG_VALUE = "class Value:\n    def __init__(self, data, _prev=(), _op=''):\n        self.data, self.grad = float(data), 0.0\n    def __getattr__(self, name):\n        return lambda *a, **k: self\n" + "".join(
+    f"    def {op}(self, *a):\n        return self\n" for op in ("__add__", "__mul__", "__sub__", "__truediv__", "__pow__", "__neg__", "__radd__", "__rsub__", "__rmul__", "__rtruediv__")
+)
+
+
+def full() -> nbformat.NotebookNode:
+    source = notebooks.read(settings.SOURCE / MODULE / NB)
+    nb = notebooks.read(settings.RELEASE / MODULE / NB)
+    for c in nb.cells:
+        if notebooks.is_solution(c):
+            c.source = solution_text(cell(source, notebooks.grade_id(c)).source)
+    return nb
+
+
+def index(nb, grade_id: str) -> int:
+    return [notebooks.grade_id(c) for c in nb.cells].index(grade_id)
+
+
+def with_cell(code: str, after: str = "value_graph_test", nb=None, markdown: bool = False) -> nbformat.NotebookNode:
+    nb = nb or full()
+    new = nbformat.v4.new_markdown_cell(code) if markdown else nbformat.v4.new_code_cell(code)
+    nb.cells.insert(index(nb, after) + 1, new)
+    return nb
+
+
+def wrong_value(nb=None) -> nbformat.NotebookNode:
+    nb = nb or full()
+    cell(nb, "value").source = WRONG_VALUE
+    return nb
+
+
+def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
+    """Write the cohort; return what each student must get: (how, autograded points of NB, word in the notes)."""
+    F = sum(notebooks.points(c) for c in full().cells if notebooks.is_autograded(c))
+    V = sum(notebooks.points(c) for c in full().cells if notebooks.grade_id(c) in VALUE_TESTS)
+    A = sum(notebooks.points(c) for c in full().cells if notebooks.grade_id(c) in ANSWER_TESTS)
+    expected = {}
+
+    def put(student, nb_or_bytes, points, note="", name=NB):
+        path = subs / student / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(nb_or_bytes, bytes):
+            path.write_bytes(nb_or_bytes)
+        else:
+            notebooks.write(nb_or_bytes, path)
+        expected[student] = (points, note)
+
+    # -- files ------------------------------------------------------------------------------------
+    put("honest", full(), F)
+    put("corrupt", b'{"cells": [{"cell_type": "code", "sou', 0, "not valid JSON")
+    put("empty", b"", 0, "empty")
+    put("latin1", "café".encode("latin-1") + b" {}", 0, "not UTF-8")
+    put("nbformat3", nbformat.writes(nbformat.convert(full(), 3), version=3).encode(), F)
+    put("deep", b"[" * 200_000 + b"]" * 200_000, 0, "nested too deeply")
+    foreign = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "another_course", "grade": True, "points": 50}})])
+    put("foreign", foreign, 0, "none of its cells")
+    put("misnamed", full(), F, "graded as", name="01_autograd (1).ipynb")
+    huge = subs / "huge" / NB
+    huge.parent.mkdir(parents=True)
+    with open(huge, "wb") as f:
+        f.truncate(300 * 2**20)  # 300 MB, sparse: the grader must not read it
+    expected["huge"] = (0, "limit")
+
+    # -- tampering with cells and metadata --------------------------------------------------------
+    edited = full()
+    for gid in VALUE_TESTS:
+        cell(edited, gid).source = "pass"
+        cell(edited, gid).metadata["nbgrader"]["points"] = 1000
+    cell(edited, "interview_q1_test").metadata["nbgrader"]["grade"] = False
+    edited.cells.insert(3, nbformat.v4.new_code_cell("print('bonus')", metadata={"nbgrader": {"grade": True, "grade_id": "bonus", "points": 99, "solution": False, "locked": True}}))
+    put("editor", edited, F)
+    put("forger", wrong_value(copy.deepcopy(edited)), F - V)
+    reordered = full()
+    moved = [c for c in reordered.cells if notebooks.grade_id(c) in (*VALUE_TESTS, "value")]
+    reordered.cells = moved[::-1] + [c for c in reordered.cells if c not in moved]
+    put("reorderer", reordered, F)
+    retyped = full()
+    for gid in VALUE_TESTS:
+        c = cell(retyped, gid)
+        retyped.cells[retyped.cells.index(c)] = nbformat.v4.new_markdown_cell(c.source, metadata=c.metadata)
+    put("retyper", retyped, F)
+    deleter = full()
+    deleter.cells = [c for c in deleter.cells if notebooks.grade_id(c) not in (*VALUE_TESTS, *ANSWER_TESTS, "interview_answers")]
+    put("deleter", deleter, V, "restored")
+    duplicated = full()
+    second = copy.deepcopy(cell(duplicated, "value"))
+    second.source = WRONG_VALUE
+    duplicated.cells.insert(index(duplicated, "value") + 1, second)
+    put("duplicator", duplicated, F - V, "duplicated")
+
+    # -- attacks from inside the kernel ----------------------------------------------------------------
+    patches = "import builtins, math, torch, numpy\ntorch.allclose = lambda *a, **k: True\nmath.isclose = lambda *a, **k: True\nnumpy.allclose = lambda *a, **k: True\nbuiltins.abs = lambda x: 0"
+    put("patcher", with_cell(patches, after="imports", nb=wrong_value()), F - V)
+    hide_errors = "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)"
+    put("error_hider", with_cell(hide_errors, after="imports", nb=wrong_value()), F - V)
+    hijack = "import autograde.hidden.foundations as h\nfor name in ('value_forward', 'value_backward', 'value_graph'):\n    setattr(h, name, lambda student: None)"
+    put("hijacker", with_cell(hijack, after="imports", nb=wrong_value()), F - V)
+    forge = (
+        "import os, torch\nfor name in ('value_forward', 'value_backward', 'value_graph'):\n"
+        "    torch.save({'probe': 'foundations.' + name, 'outputs': [], 'raised': None, 'forbidden': []}, os.path.join(os.environ['AUTOGRADE_RECORD_DIR'], f'foundations.{name}.pt'))"
+    )
+    put("record_forger", with_cell(forge, after="value", nb=wrong_value()), F - V)
+    steal = (
+        "import glob\nstolen = {}\ntry:\n    import autograde.judge.foundations as j\n    stolen = {'q1_reverse_order': 'b', 'q2_backward_cost': 'a', 'q3_df_da': -2.0}\nexcept Exception:\n    pass\n"
+        "for path in glob.glob('/work/**/source/**/01_autograd.ipynb', recursive=True) + glob.glob('/**/gradebook.db', recursive=False):\n    stolen = {'q1_reverse_order': 'b', 'q2_backward_cost': 'a', 'q3_df_da': -2.0}\n"
+    )
+    thief = with_cell(steal, after="imports")
+    cell(thief, "interview_answers").source = "q1_reverse_order = stolen.get('q1_reverse_order', 'c')\nq2_backward_cost = stolen.get('q2_backward_cost', 'c')\nq3_df_da = stolen.get('q3_df_da', 7.0)"
+    put("thief", thief, F - A if SANDBOXED else None)
+    put("exiter", with_cell("import os\nos._exit(3)"), F, "crashed")
+    put("segfaulter", with_cell("import ctypes\nctypes.string_at(0)"), F, "crashed")
+    put("looper", with_cell("while True:\n    pass"), F, "time limit")
+    hang = full()
+    cell(hang, "value").source = solution_text(cell(notebooks.read(settings.SOURCE / MODULE / NB), "value").source).replace(
+        "        other = other if isinstance(other, Value) else Value(other)\n        out = Value(self.data + other.data", "        while True:\n            pass\n        out = Value(self.data + other.data", 1
+    )
+    put("hanger", hang, F - V, "time limit")
+    put("forker", with_cell("import os\nwhile True:\n    os.fork()"), F, ("processes", "memory"))  # whichever a fork bomb reaches first
+    put("hog", with_cell("hoard = []\nwhile True:\n    hoard.append(bytearray(50 * 2**20))"), F, "memory")
+    put("flooder", with_cell("while True:\n    print('spam' * 10000)"), F, ("time limit", "memory"))
+    sockets = "import socket\nfor address in [('1.1.1.1', 80), ('127.0.0.1', 22)]:\n    try:\n        socket.create_connection(address, timeout=1)\n        print('connected', address)\n    except OSError as error:\n        print('blocked', address, error)"
+    put("networker", with_cell(sockets), F)
+    escape = "import os, glob\nfor path in ['/work/main/pwned.txt', '/tmp/../work/pwned.txt']:\n    try:\n        open(path, 'w').write('x')\n    except OSError as error:\n        print('refused', path)\nprint(glob.glob('/work/**/results.json', recursive=True))"
+    put("escaper", with_cell(escape), F)
+    noisy = full()
+    cell(noisy, "value").source = "import sys\n" + solution_text(cell(notebooks.read(settings.SOURCE / MODULE / NB), "value").source).replace(
+        "    def __add__(self, other) -> \"Value\":\n", "    def __add__(self, other) -> \"Value\":\n        print('warning: adding', file=sys.stderr)\n", 1
+    )
+    put("warner", noisy, F)
+    xss = with_cell("<script>alert('xss')</script> <img src=x onerror=alert(1)>", markdown=True)
+    xss = with_cell("from IPython.display import HTML, display\ndisplay(HTML(\"<script>alert('out')</script>\"))\nimport inspect, autograde.hidden.foundations as h\nprint(inspect.getsource(h))", nb=xss)
+    put("xss", xss, F)
+    return expected
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    expected = cohort(root / "subs")
+    summary = grade(MODULE, root / "subs", root / "out", progress=False, limits=Limits(cell_timeout=10, notebook_timeout=120, memory_mb=1024))
+    return root, expected, summary
+
+
+def test_every_hostile_submission_gets_exactly_its_honest_points(graded):
+    root, expected, summary = graded
+    by = {(r.student, r.notebook): r for r in summary.results}
+    problems = []
+    for student, (points, note) in expected.items():
+        result = by[(student, NB)]
+        detail = f"{student}: {result.points:g} points, {[(c.grade_id, c.status, c.message[:80]) for c in result.cells if c.status != 'pass']}, note {result.message!r}"
+        if points is not None and result.points != points:
+            problems.append(f"expected {points:g}; " + detail)
+        text = result.message + " ".join(c.message for c in result.cells)
+        if note and not any(n in text for n in ((note,) if isinstance(note, str) else note)):
+            problems.append(f"expected a note with {note!r}; " + detail)
+        assert result.max_points == by[("honest", NB)].max_points, f"{student}: max points changed"
+    assert not problems, "\n".join(problems)
+
+
+def test_nobody_loses_grades_and_nothing_escapes(graded):
+    root, expected, summary = graded
+    rows = json.loads((root / "out" / "results.json").read_text())
+    students = {r["student"] for r in rows}
+    assert students == set(expected)
+    per_student = {s: sum(1 for r in rows if r["student"] == s) for s in students}
+    assert len(set(per_student.values())) == 1, "every student has one row per graded cell of every notebook"
+    assert not (settings.ROOT / "pwned.txt").exists() and not (settings.ROOT.parent / "pwned.txt").exists()
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'out' / 'gradebook.db'}") as gb:
+        scores = {s.student.id: s.score for s in gb.assignment_submissions(MODULE)}
+    totals = {s: sum(r["points"] for r in rows if r["student"] == s) for s in students}
+    assert scores == totals, "the gradebook agrees with results.json (stderr in a passing cell costs nothing)"
+
+
+def test_feedback_leaks_no_hidden_source_and_runs_no_script(graded):
+    root, _, _ = graded
+    hidden_source = (settings.ROOT / "autograde" / "hidden" / "foundations.py").read_text().splitlines()
+    distinctive = [line.strip() for line in hidden_source if len(line.strip()) > 30]
+    for page in (root / "out" / "feedback").rglob("*.html"):
+        text = page.read_text()
+        assert "<script>alert" not in text and "<img src=x" not in text, page  # escaped text is harmless
+        leaked = [line for line in distinctive if line in text]
+        assert not leaked, f"{page.name} shows hidden test source: {leaked[:2]}"
+    report = (root / "out" / "report.html").read_text()
+    assert "<script>alert" not in report
+
+
+@pytest.mark.skipif(not SANDBOXED, reason="bubblewrap is not available here")
+def test_sandboxed_kernels_see_nothing_of_the_instructor(graded):
+    root, expected, summary = graded
+
+    def outputs(student: str) -> str:
+        executed = notebooks.read(root / "out" / ".autograde" / "work" / student / "01_autograd" / "executed.ipynb")
+        return json.dumps([c.get("outputs", []) for c in executed.cells])
+
+    assert "blocked" in outputs("networker") and "connected" not in outputs("networker")
+    assert "refused" in outputs("escaper") and "results.json" not in outputs("escaper")
