@@ -14,7 +14,7 @@ CellPoints = dict[tuple[str, str, str], float]  # (student, notebook file, grade
 
 def nbgrader_autograde(module: str, submissions: Path, root: Path) -> tuple[CellPoints, float]:
     """Grade `submissions` (<student>/<notebook>.ipynb) with nbgrader autograde in a fresh course
-    directory `root`. Returns the points of every autograded cell and the wall time of grading."""
+    directory `root`. Returns the points of every autograded code cell and the wall time of grading."""
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
@@ -38,7 +38,7 @@ def nbgrader_autograde(module: str, submissions: Path, root: Path) -> tuple[Cell
         for submission in gb.assignment_submissions(module):
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
-                    if grade.auto_score is not None:
+                    if grade.cell.cell_type == "code":  # free answers: a person's (nbgrader zeroes unchanged ones)
                         points[(submission.student.id, f"{notebook.name}.ipynb", grade.name)] = grade.score
     return points, seconds
 

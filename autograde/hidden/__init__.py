@@ -104,6 +104,11 @@ def generator(name: str, seed: str | None = None) -> torch.Generator:
     return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
 
 
+def randn(g: torch.Generator, *shape: int, dtype: torch.dtype = torch.float64, scale: float = 1.0) -> torch.Tensor:
+    """Fresh random inputs for a probe."""
+    return scale * torch.randn(*shape, generator=g, dtype=dtype)
+
+
 def raised(error: BaseException) -> dict[str, str]:
     """How an exception from the student's code appears in outputs: one line, bounded."""
     return {"raised": f"{type(error).__name__}: {error}"[:MAX_MESSAGE]}

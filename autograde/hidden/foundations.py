@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import torch
 
-from autograde.hidden import answer_probes, attempt, probe
+from autograde.hidden import answer_probes, attempt, probe, randn
 
 # -- notebook 1: scalar autograd ------------------------------------------------------------
 # Expressions are written once and evaluated twice: with the student's Value here, and with
@@ -120,14 +120,10 @@ def value_graph(Value: type, leaves: list[list[float]]) -> list[Any]:
 NO_AUTOGRAD = ("autograd", "backward", "requires_grad", "requires_grad_", "enable_grad", "grad")
 
 
-def _randn(g: torch.Generator, *shape: int, dtype: torch.dtype = torch.float64, scale: float = 1.0) -> torch.Tensor:
-    return scale * torch.randn(*shape, generator=g, dtype=dtype)
-
-
 def linear_inputs(g: torch.Generator) -> list[dict]:
     shapes = [(7, 5, 3), (1, 4, 6), (9, 1, 2), (3, 6, 6)]  # (N, d_in, d_out), square last
     return [
-        {"x": _randn(g, n, i), "W": _randn(g, o, i), "b": _randn(g, o), "dout": _randn(g, n, o)}
+        {"x": randn(g, n, i), "W": randn(g, o, i), "b": randn(g, o), "dout": randn(g, n, o)}
         for n, i, o in shapes
     ]
 
@@ -146,9 +142,9 @@ def linear_backward(fn: Callable, cases: list[dict]) -> list[Any]:
 def relu_inputs(g: torch.Generator) -> list[dict]:
     cases = []
     for shape in [(5, 8), (2, 3, 4), (17,)]:
-        x = _randn(g, *shape)
+        x = randn(g, *shape)
         x.view(-1)[::4] = 0.0  # exact zeros: the derivative there is 0
-        cases.append({"x": x, "dout": _randn(g, *shape)})
+        cases.append({"x": x, "dout": randn(g, *shape)})
     return cases
 
 
@@ -165,14 +161,14 @@ CROSS_ENTROPY_NAMES = ("cross_entropy", "log_softmax", "softmax", "nll_loss", "l
 def cross_entropy_inputs(g: torch.Generator) -> list[dict]:
     cases = []
     for n, c, scale in [(8, 5, 1.0), (1, 3, 2.0), (16, 10, 4.0), (5, 2, 0.1)]:
-        cases.append({"logits": _randn(g, n, c, dtype=torch.float32, scale=scale), "targets": torch.randint(0, c, (n,), generator=g)})
+        cases.append({"logits": randn(g, n, c, dtype=torch.float32, scale=scale), "targets": torch.randint(0, c, (n,), generator=g)})
     return cases
 
 
 def cross_entropy_large_inputs(g: torch.Generator) -> list[dict]:
     cases = []
     for n, c, scale in [(6, 4, 1e4), (4, 7, 3e3), (3, 5, 500.0)]:
-        logits = _randn(g, n, c, dtype=torch.float32, scale=scale)
+        logits = randn(g, n, c, dtype=torch.float32, scale=scale)
         logits[0, 0] = -1e4  # a target with a tiny probability
         targets = torch.randint(0, c, (n,), generator=g)
         targets[0] = 0
@@ -192,8 +188,8 @@ softmax_cross_entropy_stability = probe(cross_entropy_large_inputs, label="softm
 def activation_inputs(g: torch.Generator) -> list[torch.Tensor]:
     extremes = torch.tensor([-1e4, -60.0, -20.0, -1e-3, 0.0, 1e-3, 20.0, 60.0, 1e4])
     return [
-        _randn(g, 64, scale=3.0),
-        _randn(g, 2, 3, 5, dtype=torch.float32, scale=2.0),
+        randn(g, 64, scale=3.0),
+        randn(g, 2, 3, 5, dtype=torch.float32, scale=2.0),
         extremes.to(torch.float64),
         extremes.to(torch.float32),
     ]
@@ -210,11 +206,11 @@ silu = probe(activation_inputs, label="silu", forbidden_ops=("silu",), forbidden
 
 def numerical_gradient_inputs(g: torch.Generator) -> list[dict]:
     return [
-        {"x": _randn(g, 3, 4, dtype=torch.float32), "eps": None, "f": "cube"},
-        {"x": _randn(g, 5), "eps": 1e-2, "f": "cube"},
-        {"x": _randn(g, 2, 3, dtype=torch.float32), "eps": 1e-3, "f": "cube_float"},
-        {"x": _randn(g, 4, 2), "eps": None, "f": "sin_x"},
-        {"x": _randn(g, 6), "eps": 1e-3, "f": "square_of_sum"},
+        {"x": randn(g, 3, 4, dtype=torch.float32), "eps": None, "f": "cube"},
+        {"x": randn(g, 5), "eps": 1e-2, "f": "cube"},
+        {"x": randn(g, 2, 3, dtype=torch.float32), "eps": 1e-3, "f": "cube_float"},
+        {"x": randn(g, 4, 2), "eps": None, "f": "sin_x"},
+        {"x": randn(g, 6), "eps": 1e-3, "f": "square_of_sum"},
     ]
 
 
@@ -245,11 +241,11 @@ CHECKPOINTS = (1, 2, 5, 10, 25, 50, 100)
 
 
 def _optimizer_case(g: torch.Generator, kwargs: dict, steps: int, scale: float = 1.0, zero_param: bool = False) -> dict:
-    params = [_randn(g, *shape) for shape in SHAPES]
+    params = [randn(g, *shape) for shape in SHAPES]
     if zero_param:
         params[1] = torch.zeros(SHAPES[1], dtype=torch.float64)
-    grads = [[_randn(g, *shape, scale=scale) for shape in SHAPES] for _ in range(steps)]
-    return {"kwargs": kwargs, "params": params, "frozen": _randn(g, 3), "grads": grads}
+    grads = [[randn(g, *shape, scale=scale) for shape in SHAPES] for _ in range(steps)]
+    return {"kwargs": kwargs, "params": params, "frozen": randn(g, 3), "grads": grads}
 
 
 def sgd_inputs(g: torch.Generator) -> list[dict]:
@@ -324,7 +320,7 @@ def cosine_lr(fn: Callable, cases: list[dict]) -> list[Any]:
 def clip_inputs(g: torch.Generator) -> list[dict]:
     cases = []
     for max_norm, scale in [(1.0, 1.0), (50.0, 1.0), (0.5, 1e3), (2.0, 1e-3)]:
-        grads = [_randn(g, *shape, scale=scale) for shape in SHAPES]
+        grads = [randn(g, *shape, scale=scale) for shape in SHAPES]
         cases.append({"max_norm": max_norm, "grads": grads, "none_index": int(torch.randint(0, 3, (1,), generator=g))})
     return cases
 
@@ -348,7 +344,7 @@ def layer_norm_inputs(g: torch.Generator) -> list[dict]:
     cases = []
     for shape, dtype, eps, offset in [((4, 8), torch.float64, None, 0.0), ((2, 3, 16), torch.float32, None, 5.0), ((5, 1), torch.float64, None, 0.0), ((3, 7), torch.float64, 0.5, 1.0)]:
         d = shape[-1]
-        cases.append({"x": _randn(g, *shape, dtype=dtype, scale=3.0) + offset, "weight": _randn(g, d, dtype=dtype), "bias": _randn(g, d, dtype=dtype), "eps": eps})
+        cases.append({"x": randn(g, *shape, dtype=dtype, scale=3.0) + offset, "weight": randn(g, d, dtype=dtype), "bias": randn(g, d, dtype=dtype), "eps": eps})
     return cases
 
 
@@ -360,11 +356,11 @@ def layer_norm(fn: Callable, cases: list[dict]) -> list[Any]:
 def _bn_case(g: torch.Generator, shape: tuple[int, ...], momentum: float | None, eps: float | None, batches: int) -> dict:
     c = shape[1]
     return {
-        "xs": [_randn(g, *shape, scale=2.0) + 3.0 * _randn(g, 1, c, *([1] * (len(shape) - 2))) for _ in range(batches)],
-        "weight": _randn(g, c),
-        "bias": _randn(g, c),
-        "running_mean": _randn(g, c),
-        "running_var": _randn(g, c).abs() + 0.5,
+        "xs": [randn(g, *shape, scale=2.0) + 3.0 * randn(g, 1, c, *([1] * (len(shape) - 2))) for _ in range(batches)],
+        "weight": randn(g, c),
+        "bias": randn(g, c),
+        "running_mean": randn(g, c),
+        "running_var": randn(g, c).abs() + 0.5,
         "momentum": momentum,
         "eps": eps,
     }
@@ -405,13 +401,13 @@ def batch_norm_eval(fn: Callable, cases: list[dict]) -> list[Any]:
 
 def _cell_case(g: torch.Generator, gates: int, b: int, d: int, h: int, scale: float) -> dict:
     return {
-        "x": _randn(g, b, d, scale=scale),
-        "h": _randn(g, b, h),
-        "c": _randn(g, b, h),
-        "W_ih": _randn(g, gates * h, d, scale=0.5),
-        "W_hh": _randn(g, gates * h, h, scale=0.5),
-        "b_ih": _randn(g, gates * h),
-        "b_hh": _randn(g, gates * h),
+        "x": randn(g, b, d, scale=scale),
+        "h": randn(g, b, h),
+        "c": randn(g, b, h),
+        "W_ih": randn(g, gates * h, d, scale=0.5),
+        "W_hh": randn(g, gates * h, h, scale=0.5),
+        "b_ih": randn(g, gates * h),
+        "b_hh": randn(g, gates * h),
     }
 
 
@@ -434,7 +430,7 @@ def gru_cell(fn: Callable, cases: list[dict]) -> list[Any]:
 
 
 def _conv_case(g: torch.Generator, x_shape, w_shape, bias: bool, stride: int, padding: int) -> dict:
-    return {"x": _randn(g, *x_shape), "weight": _randn(g, *w_shape), "bias": _randn(g, w_shape[0]) if bias else None, "stride": stride, "padding": padding}
+    return {"x": randn(g, *x_shape), "weight": randn(g, *w_shape), "bias": randn(g, w_shape[0]) if bias else None, "stride": stride, "padding": padding}
 
 
 def conv_inputs(g: torch.Generator) -> list[dict]:

@@ -9,6 +9,7 @@ None: a grade cell must not end in a value (nbgrader would read it as a score).
 
 from __future__ import annotations
 
+import math
 from types import TracebackType
 from typing import Any
 
@@ -75,3 +76,22 @@ def expect_close(actual: Any, expected: Any, what: str, hint: str = "", rtol: fl
         expect_tensor(actual, what, expected.shape)
     if not is_close(actual, expected, rtol, atol):
         fail(f"{what} is wrong" + (f": {hint}" if hint else ""))
+
+
+def fixed(*shape: int, seed: int = 0, scale: float = 1.0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """A fixed random tensor for a visible check (same values on every machine)."""
+    return scale * torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+
+
+def check_choice(answer: Any, name: str, options: str = "abc") -> None:
+    """Format check only: a multiple-choice answer is one of the option letters."""
+    if not isinstance(answer, str) or answer.strip().lower() not in options:
+        fail(f"{name} should be one of {', '.join(repr(o) for o in options)}, got {answer!r}")
+    passed(f"{name}: answer recorded")
+
+
+def check_number(answer: Any, name: str) -> None:
+    """Format check only: a numeric answer is a finite int or float."""
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not math.isfinite(answer):
+        fail(f"{name} should be a number, got {answer!r}")
+    passed(f"{name}: answer recorded")

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import torch
 
-from course.checks import call, expect_close, expect_tensor, fail, is_close, passed
+from course.checks import call, check_choice, check_number, expect_close, expect_tensor, fail, fixed, is_close, passed  # noqa: F401 - notebooks call checks.check_choice
 
 # -- notebook 1: scalar autograd ------------------------------------------------------------
 
@@ -130,12 +130,8 @@ def check_value_graph(Value: type) -> None:
 # -- notebook 2: matrix backprop ---------------------------------------------------------------
 
 
-def _fixed(*shape: int, seed: int = 0, scale: float = 1.0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    return scale * torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
-
-
 def check_linear_forward(linear_forward: Callable) -> None:
-    x, W, b = _fixed(4, 3, seed=1), _fixed(5, 3, seed=2), _fixed(5, seed=3)
+    x, W, b = fixed(4, 3, seed=1), fixed(5, 3, seed=2), fixed(5, seed=3)
     y = call(linear_forward, x, W, b)
     if isinstance(y, torch.Tensor) and y.shape == (4, 3):
         fail("the output has d_in columns: W is (d_out, d_in), so multiply by W.T, not W")
@@ -148,10 +144,10 @@ def check_linear_forward(linear_forward: Callable) -> None:
 
 
 def check_linear_backward(linear_backward: Callable) -> None:
-    x = _fixed(4, 3, seed=1).requires_grad_()
-    W = _fixed(5, 3, seed=2).requires_grad_()
-    b = _fixed(5, seed=3).requires_grad_()
-    dout = _fixed(4, 5, seed=4)
+    x = fixed(4, 3, seed=1).requires_grad_()
+    W = fixed(5, 3, seed=2).requires_grad_()
+    b = fixed(5, seed=3).requires_grad_()
+    dout = fixed(4, 5, seed=4)
     torch.nn.functional.linear(x, W, b).backward(dout)
     result = call(linear_backward, dout, x.detach(), W.detach())
     if not isinstance(result, tuple) or len(result) != 3:
@@ -206,7 +202,7 @@ def _check_ce(softmax_cross_entropy: Callable, logits: torch.Tensor, targets: to
 
 
 def check_softmax_cross_entropy(softmax_cross_entropy: Callable) -> None:
-    logits = _fixed(6, 4, seed=5, dtype=torch.float32)
+    logits = fixed(6, 4, seed=5, dtype=torch.float32)
     targets = torch.tensor([0, 3, 1, 1, 2, 0])
     _check_ce(softmax_cross_entropy, logits, targets, "small logits")
     passed("softmax_cross_entropy: loss and gradient match torch.nn.functional.cross_entropy")
@@ -439,8 +435,8 @@ def check_clip_grad_norm(clip_grad_norm: Callable) -> None:
 
 
 def check_layer_norm(layer_norm: Callable) -> None:
-    x = _fixed(3, 6, seed=6, scale=3.0) + 2.0
-    weight, bias = _fixed(6, seed=7), _fixed(6, seed=8)
+    x = fixed(3, 6, seed=6, scale=3.0) + 2.0
+    weight, bias = fixed(6, seed=7), fixed(6, seed=8)
     y = expect_tensor(call(layer_norm, x, weight, bias), "layer_norm(x, weight, bias)", x.shape)
     expected = torch.nn.functional.layer_norm(x, (6,), weight, bias)
     if not is_close(y, expected, rtol=1e-6, atol=1e-7):
@@ -458,11 +454,11 @@ def check_layer_norm(layer_norm: Callable) -> None:
 def _bn_inputs(shape: tuple[int, ...], seed: int) -> dict[str, torch.Tensor]:
     c = shape[1]
     return {
-        "x": _fixed(*shape, seed=seed, scale=2.0) + 1.0,
-        "weight": _fixed(c, seed=seed + 1),
-        "bias": _fixed(c, seed=seed + 2),
-        "running_mean": _fixed(c, seed=seed + 3),
-        "running_var": _fixed(c, seed=seed + 4).abs() + 0.5,
+        "x": fixed(*shape, seed=seed, scale=2.0) + 1.0,
+        "weight": fixed(c, seed=seed + 1),
+        "bias": fixed(c, seed=seed + 2),
+        "running_mean": fixed(c, seed=seed + 3),
+        "running_var": fixed(c, seed=seed + 4).abs() + 0.5,
     }
 
 
@@ -497,12 +493,12 @@ def check_batch_norm_eval(batch_norm: Callable) -> None:
 
 
 def _cell_weights(gates: int, d: int, h: int, seed: int) -> list[torch.Tensor]:
-    return [_fixed(gates * h, d, seed=seed), _fixed(gates * h, h, seed=seed + 1), _fixed(gates * h, seed=seed + 2), _fixed(gates * h, seed=seed + 3)]
+    return [fixed(gates * h, d, seed=seed), fixed(gates * h, h, seed=seed + 1), fixed(gates * h, seed=seed + 2), fixed(gates * h, seed=seed + 3)]
 
 
 def check_lstm_cell(lstm_cell: Callable) -> None:
     b, d, h = 3, 4, 5
-    x, h0, c0 = _fixed(b, d, seed=30), _fixed(b, h, seed=31), _fixed(b, h, seed=32)
+    x, h0, c0 = fixed(b, d, seed=30), fixed(b, h, seed=31), fixed(b, h, seed=32)
     W_ih, W_hh, b_ih, b_hh = _cell_weights(4, d, h, 33)
     result = call(lstm_cell, x, h0, c0, W_ih, W_hh, b_ih, b_hh)
     if not isinstance(result, tuple) or len(result) != 2:
@@ -524,7 +520,7 @@ def check_lstm_cell(lstm_cell: Callable) -> None:
 
 def check_gru_cell(gru_cell: Callable) -> None:
     b, d, h = 3, 4, 5
-    x, h0 = _fixed(b, d, seed=40), _fixed(b, h, seed=41)
+    x, h0 = fixed(b, d, seed=40), fixed(b, h, seed=41)
     W_ih, W_hh, b_ih, b_hh = _cell_weights(3, d, h, 42)
     h1 = expect_tensor(call(gru_cell, x, h0, W_ih, W_hh, b_ih, b_hh), "gru_cell(...)", (b, h))
     ref = torch.gru_cell(x, h0, W_ih, W_hh, b_ih, b_hh)
@@ -543,9 +539,9 @@ def check_gru_cell(gru_cell: Callable) -> None:
 
 
 def _check_conv(conv2d: Callable, shape: tuple[int, ...], kernel: tuple[int, ...], stride: int, padding: int, with_bias: bool, what: str) -> None:
-    x = _fixed(*shape, seed=50)
-    weight = _fixed(*kernel, seed=51)
-    bias = _fixed(kernel[0], seed=52) if with_bias else None
+    x = fixed(*shape, seed=50)
+    weight = fixed(*kernel, seed=51)
+    bias = fixed(kernel[0], seed=52) if with_bias else None
     out = call(conv2d, x, weight, bias, stride=stride, padding=padding)
     expected = torch.nn.functional.conv2d(x, weight, bias, stride=stride, padding=padding)
     if isinstance(out, torch.Tensor) and out.shape != expected.shape:
@@ -571,17 +567,3 @@ def check_conv2d_stride_padding(conv2d: Callable) -> None:
 
 
 # -- interview answers ------------------------------------------------------------------------
-
-
-def check_choice(answer: Any, name: str, options: str = "abc") -> None:
-    """Format check only: a multiple-choice answer is one of the option letters."""
-    if not isinstance(answer, str) or answer.strip().lower() not in options:
-        fail(f"{name} should be one of {', '.join(repr(o) for o in options)}, got {answer!r}")
-    passed(f"{name}: answer recorded")
-
-
-def check_number(answer: Any, name: str) -> None:
-    """Format check only: a numeric answer is a finite int or float."""
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not math.isfinite(answer):
-        fail(f"{name} should be a number, got {answer!r}")
-    passed(f"{name}: answer recorded")
