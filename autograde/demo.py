@@ -15,14 +15,23 @@ from nbformat import NotebookNode
 
 from autograde import notebooks, settings
 
-# The demo's mistake: (notebook, solution cell, text replaced, replacement, grade cells it must fail).
-BUG = (
-    "01_autograd.ipynb",
-    "value",
-    "self.grad += (1 - out.data**2) * out.grad",
-    "self.grad += (1 - out.data) * out.grad",
-    {"value_backward_test", "value_graph_test"},
-)
+# Each module's demo mistake: (notebook, solution cell, text replaced, replacement, grade cells it must fail).
+BUGS = {
+    "01_foundations": (
+        "01_autograd.ipynb",
+        "value",
+        "self.grad += (1 - out.data**2) * out.grad",
+        "self.grad += (1 - out.data) * out.grad",
+        {"value_backward_test", "value_graph_test"},
+    ),
+    "02_transformer": (
+        "04_accounting.ipynb",
+        "forward_flops_per_token",
+        "return 2 * n_params + 2 * n_layers * context * d_model",
+        "return n_params + n_layers * context * d_model",
+        {"forward_flops_per_token_test"},
+    ),
+}
 
 
 def solution_text(source: str) -> str:
@@ -58,7 +67,7 @@ def build_cohort(module: str, dest: Path) -> Path:
             "partial": _fill(notebooks.read(settings.RELEASE / module / path.name), source_nb, lambda gid: gid in first_half),
             "one-bug": _fill(notebooks.read(settings.RELEASE / module / path.name), source_nb, lambda gid: True),
         }
-        notebook, cell_id, old, new, _ = BUG
+        notebook, cell_id, old, new, _ = BUGS[module]
         if path.name == notebook:
             cell = next(c for c in students["one-bug"].cells if notebooks.grade_id(c) == cell_id)
             assert old in cell.source, f"the demo bug no longer applies to {notebook}:{cell_id}"
@@ -84,7 +93,7 @@ def expected_points(module: str) -> dict[str, float]:
             pts = notebooks.points(cell)
             expected["full-marks"] += pts
             expected["partial"] += pts if current in first_half else 0.0
-            broken = path.name == BUG[0] and notebooks.grade_id(cell) in BUG[4]
+            broken = path.name == BUGS[module][0] and notebooks.grade_id(cell) in BUGS[module][4]
             expected["one-bug"] += 0.0 if broken else pts
     return expected
 

@@ -37,15 +37,17 @@ def demo_output():
     return run.stdout
 
 
-def test_make_demo_reports_the_expected_scores(demo_output):
-    assert "equals a fresh generation from source" in demo_output
-    assert "report:" in demo_output and str(DEMO_OUT / "report.html") in demo_output
-    rows = json.loads((DEMO_OUT / "results.json").read_text())
+@pytest.mark.parametrize("module", settings.modules())
+def test_make_demo_reports_the_expected_scores(demo_output, module):
+    out = settings.WORKSPACE / "demo" / module / "graded"
+    assert f"release/{module}: equals a fresh generation from source" in demo_output
+    assert "report:" in demo_output and str(out / "report.html") in demo_output
+    rows = json.loads((out / "results.json").read_text())
     totals: dict[str, float] = {}
     for row in rows:
         totals[row["student"]] = totals.get(row["student"], 0.0) + row["points"]
         assert set(row) == {"student", "notebook", "grade_id", "points", "max_points", "status", "message"}
-    assert totals == expected_points(MODULE)
+    assert totals == expected_points(module)
     statuses = {(r["student"], r["status"]) for r in rows}
     assert ("full-marks", "fail") not in statuses and ("full-marks", "error") not in statuses
     assert {s for st, s in statuses if st == "untouched"} <= {"error", "fail", "manual"}
@@ -122,14 +124,14 @@ def test_scores_agree_with_nbgrader_autograde_on_honest_submissions(demo_output,
 # -- every mutant, through the real grader ----------------------------------------------------------
 
 
-def mutant_cohort(dest) -> dict[tuple[str, str], dict[str, list[str]]]:
+def mutant_cohort(module: str, dest) -> dict[tuple[str, str], dict[str, list[str]]]:
     """Student k submits every notebook with the k-th mutant of each exercise in it. Returns, per
     (student, notebook), the grade cells of each mutated exercise (one of them must lose points)."""
-    catalog = importlib.import_module(f"tests.mutants.{settings.hidden_module(MODULE)}").MUTANTS
+    catalog = importlib.import_module(f"tests.mutants.{settings.hidden_module(module)}").MUTANTS
     expectations = {}
     for notebook, exercises in catalog.items():
-        source = notebooks.read(settings.SOURCE / MODULE / notebook)
-        released = notebooks.read(settings.RELEASE / MODULE / notebook)
+        source = notebooks.read(settings.SOURCE / module / notebook)
+        released = notebooks.read(settings.RELEASE / module / notebook)
         for k in range(max(len(m) for m in exercises.values())):
             nb = copy.deepcopy(released)
             for c in nb.cells:
@@ -147,9 +149,10 @@ def mutant_cohort(dest) -> dict[tuple[str, str], dict[str, list[str]]]:
     return expectations
 
 
-def test_every_mutant_loses_points_in_the_grader(tmp_path, capsys):
-    expectations = mutant_cohort(tmp_path / "submissions")
-    summary = grade(MODULE, tmp_path / "submissions", tmp_path / "out", progress=False, limits=Limits(cell_timeout=30, notebook_timeout=240))
+@pytest.mark.parametrize("module", settings.modules())
+def test_every_mutant_loses_points_in_the_grader(module, tmp_path, capsys):
+    expectations = mutant_cohort(module, tmp_path / "submissions")
+    summary = grade(module, tmp_path / "submissions", tmp_path / "out", progress=False, limits=Limits(cell_timeout=30, notebook_timeout=240))
     points = {(r.student, r.notebook, c.grade_id): (c.points, c.max_points) for r in summary.results for c in r.cells}
     survivors = [
         f"{student}/{notebook}: {mutant}"
@@ -159,7 +162,7 @@ def test_every_mutant_loses_points_in_the_grader(tmp_path, capsys):
     ]
     total = sum(len(m) for m in expectations.values())
     with capsys.disabled():
-        print(f"\n{MODULE}: the grader (real kernels) takes points from {total - len(survivors)}/{total} mutants")
+        print(f"\n{module}: the grader (real kernels) takes points from {total - len(survivors)}/{total} mutants")
     assert not survivors, "mutants that kept all their points:\n" + "\n".join(survivors)
 
 

@@ -253,14 +253,15 @@ def _reference_records():
     from autograde.hidden import observe
     from tests.helpers import base_namespace, only_hidden, source_notebooks
 
-    load("foundations")
     for path in source_notebooks():
+        module = settings.hidden_module(path.parent.name)
+        load(module)
         nb = notebooks.read(path)
         namespace = base_namespace(nb)
         for grade_cell in (c for c in nb.cells if notebooks.is_autograded(c)):
             tree = ast.parse(only_hidden(grade_cell.source))
             for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
-                name = f"foundations.{call.func.attr}"
+                name = f"{module}.{call.func.attr}"
                 spec = PROBES[name]
                 student = namespace[call.args[0].id]
                 inputs = spec.inputs(generator(name, "forgery"))

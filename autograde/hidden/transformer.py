@@ -278,11 +278,12 @@ def rope_relative(fn: Callable, cases: list[dict]) -> list[Any]:
 
 
 def alibi_powers_of_two_inputs(g: torch.Generator) -> list[int]:
-    return [1, 2, 4, 16, 32, [64, 128][int(torch.randint(0, 2, (), generator=g))]]
+    return [1, 2, 4, 16, 32] + [2 ** int(k) for k in torch.randint(0, 9, (4,), generator=g)]
 
 
 def alibi_other_counts_inputs(g: torch.Generator) -> list[int]:
-    return [3, 6, 12, 20, 24, [5, 7, 40][int(torch.randint(0, 3, (), generator=g))]]
+    others = [n for n in range(3, 49) if n & (n - 1)]
+    return [3, 6, 12, 20, 24] + [others[int(i)] for i in torch.randint(0, len(others), (5,), generator=g)]
 
 
 def _run_alibi_slopes(fn: Callable, counts: list[int]) -> list[Any]:
