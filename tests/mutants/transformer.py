@@ -98,10 +98,10 @@ MUTANTS["02_positions.ipynb"] = {
             ROPE_PAIRS,
             "    even, odd = x[..., : d // 2], x[..., d // 2 :]\n    return torch.cat([even * cos - odd * sin, even * sin + odd * cos], dim=-1)",
         ),
-        Mutant("rotation in the wrong direction (negative angle)", "angles = positions.to(x.device, torch.float64)[:, None] * freqs", "angles = -positions.to(x.device, torch.float64)[:, None] * freqs"),
+        Mutant("rotation in the wrong direction (negative angle)", "angles = positions.to(x.device, torch.float64)[..., None] * freqs", "angles = -positions.to(x.device, torch.float64)[..., None] * freqs"),
         Mutant("ignores theta", "freqs = theta ** (-2 * i / d)", "freqs = 10000.0 ** (-2 * i / d)"),
         Mutant("frequencies theta**(-i/d)", "freqs = theta ** (-2 * i / d)", "freqs = theta ** (-i / d)"),
-        Mutant("ignores the positions (uses 0..T-1)", "angles = positions.to(x.device, torch.float64)[:, None] * freqs", "angles = torch.arange(x.shape[-2], dtype=torch.float64)[:, None] * freqs"),
+        Mutant("ignores the positions (uses 0..T-1)", "angles = positions.to(x.device, torch.float64)[..., None] * freqs", "angles = torch.arange(x.shape[-2], dtype=torch.float64)[:, None] * freqs"),
         Mutant("returns float64 for float32 inputs", "cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)", "cos, sin = angles.cos(), angles.sin()"),
         Mutant(
             "rotates x in place",
