@@ -8,7 +8,7 @@ MODULE      ?= 01_foundations
 SUBMISSIONS ?= workspace/submissions
 OUT         ?= workspace/graded
 
-.PHONY: demo test lab release grade bench clean
+.PHONY: demo test lab release publish grade bench clean
 
 # torch first, pinned to the CPU build: any other torch requirement would pull the CUDA wheels.
 $(STAMP): pyproject.toml
@@ -28,6 +28,11 @@ lab: $(STAMP)
 
 release: $(STAMP)
 	$(PY) -m autograde release $(MODULE)
+
+# The student repository; OUT defaults to workspace/student-repo here (make publish OUT=../student-repo).
+publish: OUT = workspace/student-repo
+publish: $(STAMP)
+	$(PY) -m autograde publish $(OUT)
 
 grade: $(STAMP)
 	$(PY) -m autograde grade $(MODULE) $(SUBMISSIONS) --out $(OUT)

@@ -1,4 +1,4 @@
-"""Command line: python -m autograde {release,grade,demo,bench} ..."""
+"""Command line: python -m autograde {release,publish,grade,demo,bench} ..."""
 
 from __future__ import annotations
 
@@ -24,6 +24,26 @@ def cmd_release(args: argparse.Namespace) -> int:
         else:
             for path in release.release(module):
                 print(f"wrote {path.relative_to(settings.ROOT)}")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from autograde import publish
+
+    out = Path(args.out_dir)
+    try:
+        publish.check_out_dir(out.expanduser().resolve())
+        print("checking that release/ equals a fresh generation from source/ ...", flush=True)
+        files = publish.publish(out)
+    except publish.PublishError as error:
+        print(f"publish: {error}", file=sys.stderr)
+        return 2
+    size = sum(len(data) for data in files.values())
+    course = settings.course_settings()
+    print(f"wrote {len(files)} files ({size / 1e6:.1f} MB) into {args.out_dir}: release/ ({', '.join(publish.released_modules())}), course/, README.md, pyproject.toml, environment.yml, postBuild")
+    print(f"push it to branch {course['branch']} of {course['repository']}: the badges and the Colab setup cell point there")
     return 0
 
 
@@ -68,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("modules", nargs="*", help="modules to release (default: all)")
     p.add_argument("--check", action="store_true", help="only compare release/ with a fresh generation")
     p.set_defaults(run=cmd_release)
+
+    p = sub.add_parser("publish", help="write the student repository (release notebooks, course package, Binder files, README) into OUT_DIR")
+    p.add_argument("out_dir", metavar="OUT_DIR", help="a new or empty folder, or one an earlier publish wrote (its files are replaced)")
+    p.set_defaults(run=cmd_publish)
 
     p = sub.add_parser("grade", help="grade a cohort's submissions of one module")
     p.add_argument("module", help="e.g. 01_foundations")

@@ -14,7 +14,7 @@ from autograde import notebooks, release, settings
 from autograde.grade.execute import Execution, Limits, execute
 from autograde.grade.inject import inject
 
-BUDGET_FULL_S, BUDGET_FAST_S, BUDGET_MB, BUDGET_RATIO = 60.0, 20.0, 1536.0, 0.6
+BUDGET_FULL_S, BUDGET_FAST_S, BUDGET_MB, BUDGET_RATIO, BUDGET_LOAD_S = 60.0, 20.0, 1536.0, 0.6, 2.0
 
 
 def run_reference(module: str, name: str, fast: bool) -> tuple[Execution, int]:
@@ -66,6 +66,23 @@ def versus_nbgrader(module: str, students: int, workers: int | None) -> bool:
     return ratio <= BUDGET_RATIO and not disagree
 
 
+def time_checkpoints() -> bool:
+    """Load each pretrained TinyGPT in a fresh process: the course promises under 2 s."""
+    import subprocess
+    import sys
+
+    from course.models import PRETRAINED
+
+    ok = True
+    for name in PRETRAINED:
+        code = f"import time; t = time.perf_counter(); from course.models import load_pretrained; load_pretrained({name!r}); print(time.perf_counter() - t)"
+        seconds = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+        ok &= seconds <= BUDGET_LOAD_S
+        print(f"{name}: loads in {seconds:.2f} s, imports included (budget {BUDGET_LOAD_S:g} s)")
+    print()
+    return ok
+
+
 def run_bench(workers: int | None = None, students: int = 40, versus_module: str = "01_foundations") -> int:
     from autograde.demo import build_cohort
     from autograde.grade import grade
@@ -73,6 +90,7 @@ def run_bench(workers: int | None = None, students: int = 40, versus_module: str
     settings.tool_path()
     status = 0
     print(f"machine: {os.cpu_count()} cores; budgets: full <= {BUDGET_FULL_S:g} s, FAST <= {BUDGET_FAST_S:g} s, peak <= {BUDGET_MB:g} MB\n")
+    status |= not time_checkpoints()
     print(f"{'notebook':40s} {'full s':>7s} {'FAST s':>7s} {'peak MB':>8s}  errors  verdict")
     for module in settings.modules():
         for path in settings.notebooks(module):

@@ -23,16 +23,22 @@ PIP_URL_MARK = "{{ course_pip_url }}"
 
 
 def pip_url() -> str:
+    """What the Colab setup cell installs: the `course` package from the published repository."""
     s = settings.course_settings()
     return f"git+{s['repository']}@{s['branch']}"
 
 
+def github_repo() -> str:
+    """The published student repository as "owner/name"."""
+    return settings.course_settings()["repository"].rstrip("/").removesuffix(".git").split("github.com/", 1)[-1]
+
+
 def badges(module: str, notebook: str) -> str:
-    s = settings.course_settings()
-    repo = s["repository"].rstrip("/").removesuffix(".git").split("github.com/", 1)[-1]
+    """The "Open in Colab" and "Launch Binder" badges of release/<module>/<notebook> in the published repository."""
+    repo, branch = github_repo(), settings.course_settings()["branch"]
     path = f"release/{module}/{notebook}"
-    colab = f"https://colab.research.google.com/github/{repo}/blob/{s['branch']}/{path}"
-    binder = f"https://mybinder.org/v2/gh/{repo}/{s['branch']}?labpath={quote(path, safe='')}"
+    colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{path}"
+    binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?labpath={quote(path, safe='')}"
     return (
         f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab}) "
         f"[![Launch Binder](https://mybinder.org/badge_logo.svg)]({binder})"

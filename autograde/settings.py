@@ -38,10 +38,15 @@ def hidden_module(module: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def course_settings() -> dict[str, str]:
-    """[tool.course] of pyproject.toml: repository URL and branch of the published notebooks."""
+def pyproject() -> dict:
+    """The course's pyproject.toml, parsed."""
     with open(ROOT / "pyproject.toml", "rb") as f:
-        return tomllib.load(f)["tool"]["course"]
+        return tomllib.load(f)
+
+
+def course_settings() -> dict[str, str]:
+    """[tool.course] of pyproject.toml: URL and branch of the published student repository."""
+    return pyproject()["tool"]["course"]
 
 
 def tool_path() -> None:

@@ -62,13 +62,14 @@ class RMSNorm(nn.Module):
 
 
 def rope(x: torch.Tensor, positions: torch.Tensor, theta: float) -> torch.Tensor:
-    """Rotate interleaved pairs of the last dimension. x: (..., T, d); positions: (T,)."""
+    """Rotate interleaved pairs of the last dimension, in the complex form of Meta's Llama code:
+    the pair (x[2i], x[2i+1]) is the complex number x[2i] + i x[2i+1], multiplied by
+    exp(i * position * theta**(-2i/d)). x: (..., T, d); positions: (T,) or (..., T)."""
     d = x.shape[-1]
     freqs = theta ** (-torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d)  # (d/2,)
-    angles = positions.to(torch.float32)[:, None] * freqs  # (T, d/2)
-    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
-    even, odd = x[..., 0::2], x[..., 1::2]
-    return torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1).flatten(-2)
+    angles = positions.to(x.device, torch.float32)[..., None] * freqs  # (..., T, d/2)
+    pairs = torch.view_as_complex(x.float().contiguous().unflatten(-1, (d // 2, 2)))
+    return torch.view_as_real(pairs * torch.polar(torch.ones_like(angles), angles)).flatten(-2).to(x.dtype)
 
 
 class Attention(nn.Module):
@@ -81,17 +82,16 @@ class Attention(nn.Module):
         self.W_o = nn.Linear(c.n_heads * c.d_head, c.d_model, bias=False)
 
     def forward(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-        B, T, _ = x.shape
         c = self.c
-        q = self.W_q(x).view(B, T, c.n_heads, c.d_head).transpose(1, 2)
-        k = self.W_k(x).view(B, T, c.n_kv_heads, c.d_head).transpose(1, 2)
-        v = self.W_v(x).view(B, T, c.n_kv_heads, c.d_head).transpose(1, 2)
-        q, k = rope(q, positions, c.rope_theta), rope(k, positions, c.rope_theta)
-        repeat = c.n_heads // c.n_kv_heads  # query head h uses key/value head h // repeat
-        k, v = k.repeat_interleave(repeat, dim=1), v.repeat_interleave(repeat, dim=1)
-        dropout = c.dropout if self.training else 0.0
-        out = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)
-        return self.W_o(out.transpose(1, 2).reshape(B, T, c.n_heads * c.d_head))
+
+        def heads(projection: nn.Linear, count: int) -> torch.Tensor:  # (B, T, count * d_head) -> (B, count, T, d_head)
+            return projection(x).unflatten(-1, (count, c.d_head)).transpose(1, 2)
+
+        q = rope(heads(self.W_q, c.n_heads), positions, c.rope_theta)
+        k = rope(heads(self.W_k, c.n_kv_heads), positions, c.rope_theta)
+        # enable_gqa: query head h reads key/value head h // (n_heads // n_kv_heads)
+        out = F.scaled_dot_product_attention(q, k, heads(self.W_v, c.n_kv_heads), is_causal=True, dropout_p=c.dropout if self.training else 0.0, enable_gqa=True)
+        return self.W_o(out.transpose(1, 2).flatten(2))
 
 
 class SwiGLU(nn.Module):

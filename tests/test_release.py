@@ -39,6 +39,18 @@ def test_release_leaks_nothing_and_has_no_outputs(path):
             assert solution_only, f"{notebooks.grade_id(src)}: the stub equals the solution"
 
 
+@pytest.mark.parametrize("path", release_notebooks(), ids=lambda p: p.name)
+def test_release_starts_with_badges_and_the_colab_setup_cell(path):
+    """Both badges in the title cell; the first code cell is the setup cell that tests/test_launch.py
+    runs as Colab would (the same text in every notebook), installing from [tool.course]'s repository."""
+    nb = notebooks.read(path)
+    assert release.badges(path.parent.name, path.name) in nb.cells[0].source
+    setup = next(c for c in nb.cells if c.cell_type == "code")
+    assert notebooks.grade_id(setup) == "setup"
+    assert setup.source == cell(notebooks.read(settings.RELEASE / "01_foundations" / "01_autograd.ipynb"), "setup").source
+    assert f'%pip install -q "{release.pip_url()}"' in setup.source
+
+
 @pytest.mark.parametrize("path", source_notebooks(), ids=lambda p: p.name)
 def test_stubs_earn_no_points_and_checks_say_implement_first(path):
     """With the release's stubs, every grade cell (as restored at grading) fails; the visible

@@ -525,14 +525,19 @@ def check_gru_cell(gru_cell: Callable) -> None:
     h1 = expect_tensor(call(gru_cell, x, h0, W_ih, W_hh, b_ih, b_hh), "gru_cell(...)", (b, h))
     ref = torch.gru_cell(x, h0, W_ih, W_hh, b_ih, b_hh)
     if not is_close(h1, ref, rtol=1e-6):
-        x_r, x_z, x_n = (x @ W_ih.T + b_ih).chunk(3, dim=1)
-        h_r, h_z, h_n = (h0 @ W_hh.T + b_hh).chunk(3, dim=1)
-        r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-        n = torch.tanh(x_n + r * h_n)
-        if is_close(h1, z * n + (1 - z) * h0, rtol=1e-6):
+        # The two classic mistakes, as PyTorch's own cell with altered weights: negating the z rows turns z into 1 - z;
+        # moving b_hn into b_in takes the bias out of the reset gate's product.
+        z_rows = slice(h, 2 * h)
+        flipped = [t.clone() for t in (W_ih, W_hh, b_ih, b_hh)]
+        for t in flipped:
+            t[z_rows] *= -1
+        if is_close(h1, torch.gru_cell(x, h0, *flipped), rtol=1e-6):
             fail("z and 1 - z are swapped: in PyTorch h' = (1 - z) * n + z * h")
-        b_hn = b_hh.chunk(3)[2]
-        if is_close(h1, (1 - z) * torch.tanh(x_n + r * (h_n - b_hn) + b_hn) + z * h0, rtol=1e-6):
+        n_rows = slice(2 * h, 3 * h)
+        moved_ih, moved_hh = b_ih.clone(), b_hh.clone()
+        moved_ih[n_rows] += b_hh[n_rows]
+        moved_hh[n_rows] = 0
+        if is_close(h1, torch.gru_cell(x, h0, W_ih, W_hh, moved_ih, moved_hh), rtol=1e-6):
             fail("the reset gate must multiply h @ W_hn.T + b_hn including the bias b_hn (PyTorch's variant)")
         fail("h_next differs from torch.nn.GRUCell: gates in the order r, z, n, see the formulas above")
     passed("gru_cell matches torch.nn.GRUCell")
