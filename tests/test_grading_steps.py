@@ -302,3 +302,22 @@ def test_forged_records_fail_their_judges():
             assert verdict(spec, inputs, {**record, "outputs": forged}) is not None, f"{name}: a record forged at {where} passes"
             checked += 1
     assert checked > 500
+
+
+def test_cohort_report_survives_what_submissions_control(tmp_path):
+    """Student names and exception messages reach the report's plots and tables: `$` (matplotlib
+    mathtext) and markup must neither crash the report nor inject anything."""
+    from types import SimpleNamespace
+
+    from autograde.grade.report import write_report
+    from autograde.grade.results import CellResult, NotebookResult, Summary
+
+    hostile = "raised ValueError: $\\frac{1}{$ <script>alert(1)</script>"
+    results = [
+        NotebookResult(f"student$_{i}", "01_autograd.ipynb", [CellResult("value_test", 0.0, 2.0, "fail", hostile), CellResult("gelu_test", 1.0, 1.0, "pass")], seconds=1.0 + i)
+        for i in range(3)
+    ]
+    course = SimpleNamespace(module=MODULE, out=tmp_path, sandbox="none")
+    page = write_report(Summary(MODULE, tmp_path, results, graded=3), course, []).read_text()
+    assert page.count("data:image/png") == 4, "pass rates, histogram, failure messages, slowest notebooks"
+    assert "<script>alert" not in page and "without a sandbox" in page

@@ -125,6 +125,11 @@ def write_feedback(course, results: list[NotebookResult]) -> None:
         _write(course.out / "feedback" / student / course.module / "index.html", _page(f"{student} · {course.module}", body))
 
 
+def _label(text: str) -> str:
+    """Text a submission controls, safe as a matplotlib label (a `$` would start mathtext)."""
+    return text.replace("$", r"\$")
+
+
 def _figure(draw, height: float = 3.2) -> str:
     import matplotlib
 
@@ -182,6 +187,7 @@ def write_report(summary: Summary, course, rejected: list[str]) -> Path:
         f"<h1>Cohort report: {html.escape(course.module)}</h1>",
         f"<p>{len(totals)} students · {len(results)} notebooks · mean {sum(totals.values()) / max(len(totals), 1):.1f} / {max_total:g} points"
         f" · {summary.graded} notebooks executed in this run, {summary.reused} reused</p>",
+        "<p>Kernels ran " + ("in a bubblewrap sandbox (no network, read-only system, instructor files hidden)" if course.sandbox == "bwrap" else "without a sandbox (time, memory, process, disk and output limits only)") + ".</p>",
     ]
     if checks:
         names = list(rates)
@@ -189,11 +195,14 @@ def write_report(summary: Summary, course, rejected: list[str]) -> Path:
         parts.append(_figure(lambda ax: (ax.barh(names[::-1], [rates[n] * 100 for n in names[::-1]], color="#4c8bf5"), ax.set_xlabel("% of students passing"), ax.set_xlim(0, 100), ax.tick_params(axis="y", labelsize=8)), height=0.8 + 0.2 * len(names)))
         parts.append(_figure(lambda ax: (ax.hist(list(totals.values()), bins=20, color="#4c8bf5"), ax.set_xlabel("total points"), ax.set_ylabel("students"), ax.set_title("score histogram"))))
     if failures:
+        labels = [_label(m if len(m) <= 70 else m[:67] + "...") for m, _ in failures]
+        parts.append("<h2>Most common failure messages</h2>")
+        parts.append(_figure(lambda ax: (ax.barh(labels[::-1], [n for _, n in failures][::-1], color="#e0564c"), ax.set_xlabel("failed cells"), ax.tick_params(axis="y", labelsize=7)), height=0.8 + 0.3 * len(failures)))
         rows = "".join(f"<tr><td>{n}</td><td>{html.escape(m)}</td></tr>" for m, n in failures)
-        parts.append(f"<h2>Most common failure messages</h2><table><tr><th>count</th><th>message</th></tr>{rows}</table>")
+        parts.append(f"<table><tr><th>count</th><th>message</th></tr>{rows}</table>")
     if slowest:
         parts.append("<h2>Slowest notebooks</h2>")
-        parts.append(_figure(lambda ax: (ax.barh([f"{r.student}/{r.notebook}" for r in slowest][::-1], [r.seconds for r in slowest][::-1], color="#f5a04c"), ax.set_xlabel("seconds"), ax.tick_params(axis="y", labelsize=6))))
+        parts.append(_figure(lambda ax: (ax.barh([_label(f"{r.student}/{r.notebook}") for r in slowest][::-1], [r.seconds for r in slowest][::-1], color="#f5a04c"), ax.set_xlabel("seconds"), ax.tick_params(axis="y", labelsize=6))))
     problems = [f"{r.student}/{r.notebook}: {r.message}" for r in results if r.message] + rejected
     if problems:
         items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
