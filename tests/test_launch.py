@@ -184,10 +184,11 @@ def test_jupyterlab_runs_a_release_notebook_in_a_real_browser(published, tmp_pat
     from playwright.sync_api import sync_playwright
 
     started = time.perf_counter()
+    repo = copy_of(published, tmp_path)  # JupyterLab writes checkpoints and saves the notebook
     port, token = free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
-        "PYTHONPATH": str(published),  # the kernel imports the published `course`
+        "PYTHONPATH": str(repo),  # the kernel imports the published `course`
         "JUPYTERLAB_SETTINGS_DIR": str(lab_settings(tmp_path / "settings")),
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
@@ -202,7 +203,7 @@ def test_jupyterlab_runs_a_release_notebook_in_a_real_browser(published, tmp_pat
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={published}",
+        f"--ServerApp.root_dir={repo}",
         "--allow-root",
     ]
     with log.open("w") as log_file:
