@@ -134,22 +134,22 @@ def check_attention_masks(scaled_dot_product_attention: Callable) -> None:
     # a (B, 1, 1, T_k) mask over (B, H, T_q, T_k) scores; batch 1 has no visible key at all
     q, k, v = fixed(2, 2, 3, 4, seed=34), fixed(2, 2, 3, 4, seed=35), fixed(2, 2, 3, 4, seed=36)
     mask = torch.tensor([[True, True, False], [False, False, False]]).view(2, 1, 1, 3)
-    out, weights = _attention_result(scaled_dot_product_attention, "attention with a (B, 1, 1, T) mask", q, k, v, mask)
-    expected_out, expected = _attention_reference(q, k, v, mask)
-    if weights[1].abs().max() > 1e-9 or out[1].abs().max() > 1e-9:
-        fail("a fully masked row must give zero weights and a zero output (not a uniform average): e.g. multiply the weights by the mask after the softmax")
-    expect_close(weights, expected, "the weight matrix with a (B, 1, 1, T) mask", "the mask broadcasts over heads and queries; True = may attend", rtol=1e-6, atol=1e-9)
-    expect_close(out, expected_out, "out with a (B, 1, 1, T) mask", "out = weights @ v", rtol=1e-6, atol=1e-9)
+    _check_fully_masked(scaled_dot_product_attention, "a (B, 1, 1, T) mask", q, k, v, mask, "the mask broadcasts over heads and queries; True = may attend")
     # a per-query mask with one fully masked row
     q, k, v = fixed(3, 4, seed=37), fixed(3, 4, seed=38), fixed(3, 2, seed=39)
     mask = torch.tensor([[True, False, True], [False, False, False], [False, True, True]])
-    out, weights = _attention_result(scaled_dot_product_attention, "attention with a fully masked row", q, k, v, mask)
+    _check_fully_masked(scaled_dot_product_attention, "a fully masked row", q, k, v, mask, "rows with a visible key are ordinary masked softmaxes")
+    passed("attention masks: True = may attend, masks broadcast, fully masked rows give zeros")
+
+
+def _check_fully_masked(sdpa: Callable, what: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor, hint: str) -> None:
+    """Attention under `mask`, whose entry 1 along the first dimension hides every key."""
+    out, weights = _attention_result(sdpa, f"attention with {what}", q, k, v, mask)
     expected_out, expected = _attention_reference(q, k, v, mask)
     if weights[1].abs().max() > 1e-9 or out[1].abs().max() > 1e-9:
         fail("a fully masked row must give zero weights and a zero output (not a uniform average): e.g. multiply the weights by the mask after the softmax")
-    expect_close(weights, expected, "the weight matrix with a fully masked row", "rows with a visible key are ordinary masked softmaxes", rtol=1e-6, atol=1e-9)
-    expect_close(out, expected_out, "out with a fully masked row", "out = weights @ v", rtol=1e-6, atol=1e-9)
-    passed("attention masks: True = may attend, masks broadcast, fully masked rows give zeros")
+    expect_close(weights, expected, f"the weight matrix with {what}", hint, rtol=1e-6, atol=1e-9)
+    expect_close(out, expected_out, f"out with {what}", "out = weights @ v", rtol=1e-6, atol=1e-9)
 
 
 def check_cross_attention(scaled_dot_product_attention: Callable) -> None:
