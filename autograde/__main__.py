@@ -7,6 +7,7 @@ import sys
 
 from autograde import settings
 from autograde.grade.collect import ZIP_PATTERN
+from autograde.grade.support.limits import Limits
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -42,8 +43,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return 2
     size = sum(len(data) for data in files.values())
     course = settings.course_settings()
-    print(f"wrote {len(files)} files ({size / 1e6:.1f} MB) into {args.out_dir}: release/ ({', '.join(publish.released_modules())}), course/, README.md, pyproject.toml, environment.yml, postBuild")
-    print(f"push it to branch {course['branch']} of {course['repository']}: the badges and the Colab setup cell point there")
+    print(
+        f"wrote {len(files)} files ({size / 1e6:.1f} MB) into {args.out_dir}: release/ ({', '.join(publish.released_modules())}), course/, README.md, pyproject.toml, environment.yml, postBuild"
+    )
+    print(
+        f"push it to branch {course['branch']} of {course['repository']}: the badges and the Colab setup cell point there"
+    )
     return 0
 
 
@@ -51,7 +56,6 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from autograde.grade import grade
-    from autograde.grade.execute import Limits
     from autograde.grade.report import score_table
 
     if args.module not in settings.modules():
@@ -59,12 +63,23 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return 2
     limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout, memory_mb=args.memory_mb)
     summary = grade(
-        args.module, Path(args.submissions), Path(args.out), workers=args.workers, regrade=args.regrade, limits=limits, sandbox=args.sandbox, zip_pattern=args.zip_pattern
+        args.module,
+        Path(args.submissions),
+        Path(args.out),
+        workers=args.workers,
+        regrade=args.regrade,
+        limits=limits,
+        sandbox=args.sandbox,
+        zip_pattern=args.zip_pattern,
     )
     print(score_table(summary))
-    print(f"\n{summary.graded} notebooks graded, {summary.reused} unchanged since the last run, {summary.seconds:.0f} s")
+    print(
+        f"\n{summary.graded} notebooks graded, {summary.reused} unchanged since the last run, {summary.seconds:.0f} s"
+    )
     out = summary.out
-    print(f"report:   {out / 'report.html'}\nresults:  {out / 'results.json'}\ngrades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}")
+    print(
+        f"report:   {out / 'report.html'}\nresults:  {out / 'results.json'}\ngrades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}"
+    )
     return 0
 
 
@@ -89,30 +104,72 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--check", action="store_true", help="only compare release/ with a fresh generation")
     p.set_defaults(run=cmd_release)
 
-    p = sub.add_parser("publish", help="write the student repository (release notebooks, course package, Binder files, README) into OUT_DIR")
-    p.add_argument("out_dir", metavar="OUT_DIR", help="a new or empty folder, or one an earlier publish wrote (its files are replaced)")
+    p = sub.add_parser(
+        "publish",
+        help="write the student repository (release notebooks, course package, Binder files, README) into OUT_DIR",
+    )
+    p.add_argument(
+        "out_dir",
+        metavar="OUT_DIR",
+        help="a new or empty folder, or one an earlier publish wrote (its files are replaced)",
+    )
     p.set_defaults(run=cmd_publish)
 
     p = sub.add_parser("grade", help="grade a cohort's submissions of one module")
     p.add_argument("module", help="e.g. 01_foundations")
-    p.add_argument("submissions", help="folder of <student>/<notebook>.ipynb, an nbgrader course/submitted folder, or an LMS .zip")
+    p.add_argument(
+        "submissions", help="folder of <student>/<notebook>.ipynb, an nbgrader course/submitted folder, or an LMS .zip"
+    )
     p.add_argument("--out", required=True, help="output folder (results, gradebook, feedback, report)")
     p.add_argument("--workers", type=int, default=None, help="notebooks graded in parallel (default: one per core)")
     p.add_argument("--regrade", action="store_true", help="grade again even notebooks that have not changed")
-    p.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell (default 60)")
-    p.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook (default 300)")
-    p.add_argument("--memory-mb", type=int, default=2048, help="memory of one notebook's kernel (default 2048)")
-    p.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto", help="isolate kernels with bubblewrap (auto: when it works here)")
-    p.add_argument("--zip-pattern", default=ZIP_PATTERN, help="for an LMS .zip: regular expression with the groups student_id, file_id[, timestamp] (nbgrader zip_collect's)")
+    limits = Limits()
+    p.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=limits.cell_timeout,
+        help=f"seconds per cell (default {limits.cell_timeout:g})",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=limits.notebook_timeout,
+        help=f"seconds per notebook (default {limits.notebook_timeout:g})",
+    )
+    p.add_argument(
+        "--memory-mb",
+        type=int,
+        default=limits.memory_mb,
+        help=f"memory of one notebook's kernel (default {limits.memory_mb})",
+    )
+    p.add_argument(
+        "--sandbox",
+        choices=["auto", "bwrap", "none"],
+        default="auto",
+        help="isolate kernels with bubblewrap (auto: when it works here)",
+    )
+    p.add_argument(
+        "--zip-pattern",
+        default=ZIP_PATTERN,
+        help="for an LMS .zip: regular expression with the groups student_id, file_id[, timestamp] (nbgrader zip_collect's)",
+    )
     p.set_defaults(run=cmd_grade)
 
     p = sub.add_parser("demo", help="check the release, build and grade the demo cohort, print the scores")
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(run=cmd_demo)
 
-    p = sub.add_parser("bench", help="time and measure each reference notebook, the demo cohort's grading, and ours against nbgrader autograde")
+    p = sub.add_parser(
+        "bench",
+        help="time and measure each reference notebook, the demo cohort's grading, and ours against nbgrader autograde",
+    )
     p.add_argument("--workers", type=int, default=None)
-    p.add_argument("--students", type=int, default=40, help="submissions in the side-by-side run with nbgrader autograde (0: skip it)")
+    p.add_argument(
+        "--students",
+        type=int,
+        default=40,
+        help="submissions in the side-by-side run with nbgrader autograde (0: skip it)",
+    )
     p.set_defaults(run=cmd_bench)
 
     args = parser.parse_args(argv)

@@ -45,5 +45,8 @@ def nbgrader_autograde(module: str, submissions: Path, root: Path) -> tuple[Cell
 
 def our_cell_points(rows: list[dict]) -> CellPoints:
     """The same mapping from our results.json rows (manual and missing cells left out)."""
-    return {(r["student"], r["notebook"], r["grade_id"]): r["points"] for r in rows if r["status"] not in ("manual", "missing")}
-
+    return {
+        (r["student"], r["notebook"], r["grade_id"]): r["points"]
+        for r in rows
+        if r["status"] not in ("manual", "missing")
+    }

@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 from autograde import notebooks, release, settings
-from autograde.grade.execute import Execution, Limits, execute
+from autograde.grade.execute import Execution, execute
 from autograde.grade.inject import inject
+from autograde.grade.support.limits import Limits
 
 BUDGET_FULL_S, BUDGET_FAST_S, BUDGET_MB, BUDGET_RATIO, BUDGET_LOAD_S = 60.0, 20.0, 1536.0, 0.6, 2.0
 
@@ -26,7 +27,9 @@ def run_reference(module: str, name: str, fast: bool) -> tuple[Execution, int]:
     nb = inject(release.render(notebooks.read(path), module, name), {"FAST": fast})
     notebooks.write(nb, work / "in.ipynb")
     limits = Limits(cell_timeout=300, notebook_timeout=600, memory_mb=4096)
-    execution = execute(work / "in.ipynb", work / "out.ipynb", work, "bench", limits, sandbox="none", record=False)  # trusted code; judged in the kernel
+    execution = execute(
+        work / "in.ipynb", work / "out.ipynb", work, "bench", limits, sandbox="none", record=False
+    )  # trusted code; judged in the kernel
     executed = notebooks.read(work / "out.ipynb")
     errors = sum(o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", []))
     return execution, errors
@@ -61,8 +64,10 @@ def versus_nbgrader(module: str, students: int, workers: int | None) -> bool:
     disagree = sum(ours.get(cell) != points for cell, points in theirs.items())
     ratio = ours_seconds / nbgrader_seconds
     n = len(summary.results)
-    print(f"{module}: {students} submissions ({n} notebooks): nbgrader autograde {nbgrader_seconds:.0f} s, ours {ours_seconds:.0f} s "
-          f"({workers or os.cpu_count()} workers): ratio {ratio:.2f} (target <= {BUDGET_RATIO}); cells scored differently: {disagree} of {len(theirs)}")
+    print(
+        f"{module}: {students} submissions ({n} notebooks): nbgrader autograde {nbgrader_seconds:.0f} s, ours {ours_seconds:.0f} s "
+        f"({workers or os.cpu_count()} workers): ratio {ratio:.2f} (target <= {BUDGET_RATIO}); cells scored differently: {disagree} of {len(theirs)}"
+    )
     return ratio <= BUDGET_RATIO and not disagree
 
 
@@ -78,7 +83,9 @@ def time_checkpoints() -> bool:
         code = f"import time; from course.models import load_pretrained; t = time.perf_counter(); load_pretrained({name!r}); print(time.perf_counter() - t)"
         seconds = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
         ok &= seconds <= BUDGET_LOAD_S
-        print(f"{name}: load_pretrained takes {seconds:.2f} s in a fresh process, after `import torch` (budget {BUDGET_LOAD_S:g} s)")
+        print(
+            f"{name}: load_pretrained takes {seconds:.2f} s in a fresh process, after `import torch` (budget {BUDGET_LOAD_S:g} s)"
+        )
     print()
     return ok
 
@@ -89,7 +96,9 @@ def run_bench(workers: int | None = None, students: int = 40, versus_module: str
 
     settings.tool_path()
     status = 0
-    print(f"machine: {os.cpu_count()} cores; budgets: full <= {BUDGET_FULL_S:g} s, FAST <= {BUDGET_FAST_S:g} s, peak <= {BUDGET_MB:g} MB\n")
+    print(
+        f"machine: {os.cpu_count()} cores; budgets: full <= {BUDGET_FULL_S:g} s, FAST <= {BUDGET_FAST_S:g} s, peak <= {BUDGET_MB:g} MB\n"
+    )
     status |= not time_checkpoints()
     print(f"{'notebook':40s} {'full s':>7s} {'FAST s':>7s} {'peak MB':>8s}  errors  verdict")
     for module in settings.modules():
@@ -97,9 +106,16 @@ def run_bench(workers: int | None = None, students: int = 40, versus_module: str
             full, full_errors = run_reference(module, path.name, fast=False)
             fast, fast_errors = run_reference(module, path.name, fast=True)
             peak = max(full.peak_mb, fast.peak_mb)
-            ok = full.seconds <= BUDGET_FULL_S and fast.seconds <= BUDGET_FAST_S and peak <= BUDGET_MB and not (full_errors or fast_errors)
+            ok = (
+                full.seconds <= BUDGET_FULL_S
+                and fast.seconds <= BUDGET_FAST_S
+                and peak <= BUDGET_MB
+                and not (full_errors or fast_errors)
+            )
             status |= not ok
-            print(f"{module + '/' + path.name:40s} {full.seconds:7.1f} {fast.seconds:7.1f} {peak:8.0f}  {full_errors + fast_errors:6d}  {'ok' if ok else 'OVER BUDGET'}")
+            print(
+                f"{module + '/' + path.name:40s} {full.seconds:7.1f} {fast.seconds:7.1f} {peak:8.0f}  {full_errors + fast_errors:6d}  {'ok' if ok else 'OVER BUDGET'}"
+            )
         submissions = build_cohort(module, settings.WORKSPACE / "bench" / module / "submissions")
         out = settings.WORKSPACE / "bench" / module / "graded"
         shutil.rmtree(out, ignore_errors=True)
@@ -108,7 +124,9 @@ def run_bench(workers: int | None = None, students: int = 40, versus_module: str
         seconds = time.monotonic() - started
         n = len(summary.results)
         each = sum(r.seconds for r in summary.results) / n
-        print(f"\n{module}: grading the demo cohort ({n} notebooks, {workers or os.cpu_count()} workers) took {seconds:.1f} s wall, {seconds / n:.1f} s per notebook; one notebook takes {each:.1f} s in a worker")
+        print(
+            f"\n{module}: grading the demo cohort ({n} notebooks, {workers or os.cpu_count()} workers) took {seconds:.1f} s wall, {seconds / n:.1f} s per notebook; one notebook takes {each:.1f} s in a worker"
+        )
         if students and module == versus_module:
             status |= not versus_nbgrader(module, students, workers)
         print()

@@ -2,41 +2,29 @@
 
 Students: `full-marks` (the reference solutions), `untouched` (the release as
 handed out), `partial` (the first half of each notebook's exercises) and
-`one-bug` (the reference with one plausible mistake). EXPECTED says what each
-must score; the test suite checks it.
+`one-bug` (the reference with the module's one mutant marked `demo` in
+tests/mutants). `expected_points` says what each must score; the test suite checks it.
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 from nbformat import NotebookNode
 
 from autograde import notebooks, settings
 
-# Each module's demo mistake: (notebook, solution cell, text replaced, replacement, grade cells it must fail).
-BUGS = {
-    "01_foundations": (
-        "01_autograd.ipynb",
-        "value",
-        "self.grad += (1 - out.data**2) * out.grad",
-        "self.grad += (1 - out.data) * out.grad",
-        {"value_backward_test", "value_graph_test"},
-    ),
-    "02_transformer": (
-        "04_accounting.ipynb",
-        "forward_flops_per_token",
-        "return 2 * n_params + 2 * n_layers * context * d_model",
-        "return n_params + n_layers * context * d_model",
-        {"forward_flops_per_token_test"},
-    ),
-}
 
+def demo_mutant(module: str) -> tuple:
+    """(notebook, solution grade_id, mutant): the one-bug student's mistake, the module's mutant
+    marked `demo` in the repository's tests/mutants."""
+    if str(settings.ROOT) not in sys.path:
+        sys.path.insert(0, str(settings.ROOT))
+    from tests.mutants import demo_mutant as marked
 
-def solution_text(source: str) -> str:
-    """A solution cell's source without nbgrader's solution markers: what a student would write."""
-    return "\n".join(line for line in source.splitlines() if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+    return marked(module)
 
 
 def _fill(release_nb: NotebookNode, source_nb: NotebookNode, keep) -> NotebookNode:
@@ -45,7 +33,7 @@ def _fill(release_nb: NotebookNode, source_nb: NotebookNode, keep) -> NotebookNo
     for cell in release_nb.cells:
         gid = notebooks.grade_id(cell)
         if gid in solutions and keep(gid):
-            cell.source = solution_text(solutions[gid].source)
+            cell.source = notebooks.solution_text(solutions[gid].source)
     return release_nb
 
 
@@ -64,14 +52,16 @@ def build_cohort(module: str, dest: Path) -> Path:
         students = {
             "full-marks": _fill(notebooks.read(settings.RELEASE / module / path.name), source_nb, lambda gid: True),
             "untouched": release_nb,
-            "partial": _fill(notebooks.read(settings.RELEASE / module / path.name), source_nb, lambda gid: gid in first_half),
+            "partial": _fill(
+                notebooks.read(settings.RELEASE / module / path.name), source_nb, lambda gid: gid in first_half
+            ),
             "one-bug": _fill(notebooks.read(settings.RELEASE / module / path.name), source_nb, lambda gid: True),
         }
-        notebook, cell_id, old, new, _ = BUGS[module]
+        notebook, cell_id, mutant = demo_mutant(module)
         if path.name == notebook:
             cell = next(c for c in students["one-bug"].cells if notebooks.grade_id(c) == cell_id)
-            assert old in cell.source, f"the demo bug no longer applies to {notebook}:{cell_id}"
-            cell.source = cell.source.replace(old, new)
+            assert mutant.old in cell.source, f"the demo mutant no longer applies to {notebook}:{cell_id}"
+            cell.source = cell.source.replace(mutant.old, mutant.new)
         for student, nb in students.items():
             notebooks.write(nb, dest / student / path.name)
     return dest
@@ -80,6 +70,7 @@ def build_cohort(module: str, dest: Path) -> Path:
 def expected_points(module: str) -> dict[str, float]:
     """What each demo student must score (autograded points only; free answers await a person)."""
     expected = {"full-marks": 0.0, "untouched": 0.0, "partial": 0.0, "one-bug": 0.0}
+    bug_notebook, _, bug = demo_mutant(module)
     for path in settings.notebooks(module):
         nb = notebooks.read(path)
         ids = _solution_ids(nb)
@@ -93,7 +84,7 @@ def expected_points(module: str) -> dict[str, float]:
             pts = notebooks.points(cell)
             expected["full-marks"] += pts
             expected["partial"] += pts if current in first_half else 0.0
-            broken = path.name == BUGS[module][0] and notebooks.grade_id(cell) in BUGS[module][4]
+            broken = path.name == bug_notebook and notebooks.grade_id(cell) in bug.demo
             expected["one-bug"] += 0.0 if broken else pts
     return expected
 
@@ -123,5 +114,7 @@ def run_demo(workers: int | None = None) -> int:
             if totals.get(student) != want:
                 print(f"  unexpected: {student} scored {totals.get(student)}, expected {want:g}")
                 status = 1
-        print(f"\nreport:   {out / 'report.html'}\nresults:  {out / 'results.json'}\ngrades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}\n")
+        print(
+            f"\nreport:   {out / 'report.html'}\nresults:  {out / 'results.json'}\ngrades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}\n"
+        )
     return status

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
-import os
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
+
+from autograde.files import atomic_write
 
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
@@ -24,10 +25,14 @@ def dumps(nb: NotebookNode) -> str:
 
 def write(nb: NotebookNode, path: Path) -> None:
     """Write atomically, in nbformat's canonical layout (stable diffs)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(dumps(nb), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, dumps(nb))
+
+
+def solution_text(source: str) -> str:
+    """A solution cell's source without nbgrader's solution markers: what a student would write."""
+    return "\n".join(
+        line for line in source.splitlines() if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+    )
 
 
 def strip_outputs(nb: NotebookNode) -> NotebookNode:

@@ -178,7 +178,9 @@ def course_files() -> list[Path]:
     return sorted(
         p
         for p in root.rglob("*")
-        if p.is_file() and p.suffix != ".pyc" and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(root).parts)
+        if p.is_file()
+        and p.suffix != ".pyc"
+        and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(root).parts)
     )
 
 
@@ -214,7 +216,9 @@ def check_out_dir(out: Path) -> None:
             f"{out} is inside the course repository (next to source/, release/, autograde/): publish to a folder outside it, or under workspace/ (git-ignored)"
         )
     if out.is_dir() and not (out / MANIFEST).is_file() and any(p.name != ".git" for p in out.iterdir()):
-        raise PublishError(f"{out} is not empty and was not written by publish (it has no {MANIFEST}): choose a new or empty folder")
+        raise PublishError(
+            f"{out} is not empty and was not written by publish (it has no {MANIFEST}): choose a new or empty folder"
+        )
 
 
 def _remove_previous(out: Path) -> None:
@@ -241,7 +245,9 @@ def publish(out: Path) -> dict[str, bytes]:
     check_out_dir(out)
     problems = [problem for module in released_modules() for problem in release.check(module)]
     if problems:
-        raise PublishError("\n".join(problems) + "\nrelease/ is out of date: run `python -m autograde release MODULE` first")
+        raise PublishError(
+            "\n".join(problems) + "\nrelease/ is out of date: run `python -m autograde release MODULE` first"
+        )
     files = contents()
     _remove_previous(out)
     for name, data in files.items():

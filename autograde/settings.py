@@ -37,6 +37,13 @@ def hidden_module(module: str) -> str:
     return module.split("_", 1)[1]
 
 
+def notebook_module(path: Path) -> str:
+    """Where a notebook's exercise code lives in each mirrored root (course/checks,
+    autograde/hidden, autograde/judge, tests/mutants):
+    source/02_transformer/02_positions.ipynb -> "transformer.positions"."""
+    return f"{hidden_module(path.parent.name)}.{path.stem.split('_', 1)[1]}"
+
+
 @lru_cache(maxsize=1)
 def pyproject() -> dict:
     """The course's pyproject.toml, parsed."""

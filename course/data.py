@@ -25,7 +25,9 @@ def two_moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[torch.Te
     return X, y
 
 
-def spirals(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def spirals(
+    n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Interleaved spiral arms, one per class. Returns X (n, 2) float32 and y (n,) int64."""
     g = torch.Generator().manual_seed(seed)
     radius = torch.linspace(0.0, 1.0, n_per_class)

@@ -90,7 +90,14 @@ class Attention(nn.Module):
         q = rope(heads(self.W_q, c.n_heads), positions, c.rope_theta)
         k = rope(heads(self.W_k, c.n_kv_heads), positions, c.rope_theta)
         # enable_gqa: query head h reads key/value head h // (n_heads // n_kv_heads)
-        out = F.scaled_dot_product_attention(q, k, heads(self.W_v, c.n_kv_heads), is_causal=True, dropout_p=c.dropout if self.training else 0.0, enable_gqa=True)
+        out = F.scaled_dot_product_attention(
+            q,
+            k,
+            heads(self.W_v, c.n_kv_heads),
+            is_causal=True,
+            dropout_p=c.dropout if self.training else 0.0,
+            enable_gqa=True,
+        )
         return self.W_o(out.transpose(1, 2).flatten(2))
 
 
@@ -194,4 +201,7 @@ def load_pretrained(name: str, device: str | torch.device = "cpu") -> TinyGPT:
 
 def checkpoint(model: TinyGPT) -> dict:
     """What `load_pretrained` reads: the config as JSON and the float32 weights."""
-    return {"config": json.dumps(asdict(model.config)), "weights": {k: v.detach().float().cpu() for k, v in model.state_dict().items()}}
+    return {
+        "config": json.dumps(asdict(model.config)),
+        "weights": {k: v.detach().float().cpu() for k, v in model.state_dict().items()},
+    }

@@ -40,6 +40,8 @@ def _shorten_not_implemented_errors() -> None:
     from course.checks import stub_name
 
     def handler(shell, etype, value, tb, tb_offset=None):
-        return [f"\x1b[31mNotImplementedError: implement `{stub_name(tb)}` first (its body still raises NotImplementedError)\x1b[0m"]
+        return [
+            f"\x1b[31mNotImplementedError: implement `{stub_name(tb)}` first (its body still raises NotImplementedError)\x1b[0m"
+        ]
 
     shell.set_custom_exc((NotImplementedError,), handler)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -47,7 +47,9 @@ def decision_boundary(
     """
     ax = _axes(ax)
     lo, hi = X.min(0).values - 0.3, X.max(0).values + 0.3
-    gx, gy = torch.meshgrid(torch.linspace(lo[0], hi[0], resolution), torch.linspace(lo[1], hi[1], resolution), indexing="xy")
+    gx, gy = torch.meshgrid(
+        torch.linspace(lo[0], hi[0], resolution), torch.linspace(lo[1], hi[1], resolution), indexing="xy"
+    )
     grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
     with torch.no_grad():
         if batched:

@@ -64,7 +64,9 @@ def bits_per_byte(model: TinyGPT, data: torch.Tensor) -> float:
     total = 0.0
     for i in range(0, n, 64):
         logits = model(inputs[i : i + 64])
-        total += torch.nn.functional.cross_entropy(logits.reshape(-1, 256), targets[i : i + 64].reshape(-1), reduction="sum").item()
+        total += torch.nn.functional.cross_entropy(
+            logits.reshape(-1, 256), targets[i : i + 64].reshape(-1), reduction="sum"
+        ).item()
     model.train()
     return total / (n * context) / math.log(2)
 
@@ -81,13 +83,32 @@ def train(size: str, schedule: Schedule = Schedule(), threads: int | None = None
     model = TinyGPT(config)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": schedule.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=schedule.lr, betas=(0.9, 0.95))
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": schedule.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=schedule.lr,
+        betas=(0.9, 0.95),
+    )
     generator = torch.Generator().manual_seed(schedule.seed)
-    log = {"size": size, "config": asdict(config), "schedule": asdict(schedule), "parameters": model.num_parameters(), "steps": [], "train_bpb": [], "held_out_bpb": []}
+    log = {
+        "size": size,
+        "config": asdict(config),
+        "schedule": asdict(schedule),
+        "parameters": model.num_parameters(),
+        "steps": [],
+        "train_bpb": [],
+        "held_out_bpb": [],
+    }
     best, best_state, started, window = float("inf"), None, time.time(), []
     bar = tqdm(range(1, schedule.steps + 1), desc=f"training tinygpt-{size}")
     for step in bar:
-        lr = schedule.lr * step / schedule.warmup if step < schedule.warmup else schedule.min_lr + 0.5 * (schedule.lr - schedule.min_lr) * (1 + math.cos(math.pi * (step - schedule.warmup) / (schedule.steps - schedule.warmup)))
+        lr = (
+            schedule.lr * step / schedule.warmup
+            if step < schedule.warmup
+            else schedule.min_lr
+            + 0.5
+            * (schedule.lr - schedule.min_lr)
+            * (1 + math.cos(math.pi * (step - schedule.warmup) / (schedule.steps - schedule.warmup)))
+        )
         for group in optimizer.param_groups:
             group["lr"] = lr
         starts = torch.randint(0, len(train_data) - config.context - 1, (schedule.batch,), generator=generator)
@@ -114,7 +135,9 @@ def train(size: str, schedule: Schedule = Schedule(), threads: int | None = None
         best_held_out_bpb=bits_per_byte(model, held_out),
         unigram_bpb=unigram_bits_per_byte(train_data, held_out),
         train_seconds=round(time.time() - started),
-        sample=model.generate("def ", max_new_tokens=120, temperature=0.8, top_k=20, generator=torch.Generator().manual_seed(0)),
+        sample=model.generate(
+            "def ", max_new_tokens=120, temperature=0.8, top_k=20, generator=torch.Generator().manual_seed(0)
+        ),
     )
     ASSETS.mkdir(exist_ok=True)
     torch.save(checkpoint(model), ASSETS / f"tinygpt-{size}.pt")
@@ -145,7 +168,10 @@ def report() -> None:
         f"| {log['config']['dropout']} | {log['schedule']['steps']} | {log['train_seconds'] / 60:.0f} min | **{log['best_held_out_bpb']:.3f}** |"
         for name, log in logs.items()
     )
-    samples = "\n\n".join(f"`{name}`, prompt `def `, temperature 0.8, top-k 20:\n\n```\n{log['sample']}\n```" for name, log in logs.items())
+    samples = "\n\n".join(
+        f"`{name}`, prompt `def `, temperature 0.8, top-k 20:\n\n```\n{log['sample']}\n```"
+        for name, log in logs.items()
+    )
     (DOCS / "tinygpt.md").write_text(TEMPLATE.format(rows=rows, unigram=unigram, samples=samples))
 
 
@@ -187,7 +213,9 @@ def main() -> None:
         report()
         return
     log = train(args.what, replace(Schedule(), steps=args.steps or STEPS[args.what]), threads=args.threads)
-    print(f"tinygpt-{args.what}: {log['parameters']:,} parameters, held-out {log['best_held_out_bpb']:.3f} bits/byte (unigram {log['unigram_bpb']:.3f}), {log['train_seconds']} s")
+    print(
+        f"tinygpt-{args.what}: {log['parameters']:,} parameters, held-out {log['best_held_out_bpb']:.3f} bits/byte (unigram {log['unigram_bpb']:.3f}), {log['train_seconds']} s"
+    )
 
 
 if __name__ == "__main__":

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 from nbformat import NotebookNode
 
 from autograde import notebooks, settings
-from autograde.demo import solution_text
-
-
-@dataclass(frozen=True)
-class Mutant:
-    """A plausible wrong implementation: `old` replaced by `new` in the reference solution
-    (old=None: `new` is the whole cell)."""
-
-    description: str
-    old: str | None
-    new: str
+from autograde.notebooks import solution_text
+from tests.mutants import Mutant
 
 
 def source_notebooks() -> list[Path]:
@@ -75,5 +65,7 @@ def base_namespace(nb: NotebookNode, solutions: bool = True) -> dict:
 def apply_mutant(reference: str, mutant: Mutant) -> str:
     if mutant.old is None:
         return mutant.new
-    assert mutant.old in reference, f"mutant {mutant.description!r} no longer applies: {mutant.old!r} is not in the solution"
+    assert mutant.old in reference, (
+        f"mutant {mutant.description!r} no longer applies: {mutant.old!r} is not in the solution"
+    )
     return reference.replace(mutant.old, mutant.new)

@@ -26,7 +26,9 @@ def pyproject() -> dict:
 
 def test_environment_yml_matches_the_student_dependencies():
     project = pyproject()["project"]
-    wanted = {Requirement(r).name: Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["lab"]}
+    wanted = {
+        Requirement(r).name: Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["lab"]
+    }
     env = yaml.safe_load((settings.ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
     listed = {Requirement(r).name: Requirement(r) for r in pip_section if not r.startswith("-")}
@@ -34,9 +36,13 @@ def test_environment_yml_matches_the_student_dependencies():
     for name, requirement in wanted.items():
         if name == "torch":
             pinned = next(iter(listed[name].specifier)).version
-            assert requirement.specifier.contains(pinned), f"environment.yml pins torch {pinned}, outside pyproject's {requirement.specifier}"
+            assert requirement.specifier.contains(pinned), (
+                f"environment.yml pins torch {pinned}, outside pyproject's {requirement.specifier}"
+            )
         else:
-            assert listed[name].specifier == requirement.specifier, f"{name}: {listed[name].specifier} vs {requirement.specifier}"
+            assert listed[name].specifier == requirement.specifier, (
+                f"{name}: {listed[name].specifier} vs {requirement.specifier}"
+            )
 
 
 def test_install_paths_put_the_cpu_torch_first():
@@ -52,21 +58,31 @@ def test_readme_and_ci_use_the_two_commands():
     assert "make test" in (settings.ROOT / ".ci" / "run").read_text()
 
 
-@pytest.mark.skipif(not Path("/etc/debian_version").exists(), reason=".ci/run installs packages with apt on Debian only")
+@pytest.mark.skipif(
+    not Path("/etc/debian_version").exists(), reason=".ci/run installs packages with apt on Debian only"
+)
 def test_ci_installs_sandbox_and_browser_best_effort_then_runs_make_test(tmp_path):
     """.ci/run as root on Debian, with an apt-get that fails: it says so and still runs `make test`."""
     (tmp_path / ".ci").mkdir()
     shutil.copy(settings.ROOT / ".ci" / "run", tmp_path / ".ci" / "run")
     bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
     bin_dir.mkdir()
-    fakes = {"id": "echo 0", "apt-get": f'echo "apt-get $*" >> {log}; [ "$1" = update ] || exit 100', "make": f'echo "make $*" >> {log}'}
+    fakes = {
+        "id": "echo 0",
+        "apt-get": f'echo "apt-get $*" >> {log}; [ "$1" = update ] || exit 100',
+        "make": f'echo "make $*" >> {log}',
+    }
     for name, body in fakes.items():
         (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
         (bin_dir / name).chmod(0o755)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(["bash", tmp_path / ".ci" / "run"], capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert log.read_text().splitlines() == ["apt-get update -qq", "apt-get install -y -qq bubblewrap chromium", "make test"]
+    assert log.read_text().splitlines() == [
+        "apt-get update -qq",
+        "apt-get install -y -qq bubblewrap chromium",
+        "make test",
+    ]
     assert "could not install bubblewrap and chromium" in result.stderr
 
 

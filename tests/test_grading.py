@@ -5,7 +5,6 @@ Hostile submissions: test_hostile.py."""
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 import os
 import shutil
@@ -18,10 +17,13 @@ import pytest
 
 from autograde import notebooks, settings
 from autograde.baseline import nbgrader_autograde, our_cell_points
-from autograde.demo import expected_points, solution_text
-from autograde.grade import grade, processes
-from autograde.grade.execute import Limits
+from autograde.demo import expected_points
+from autograde.grade import grade
+from autograde.grade.support import processes
+from autograde.grade.support.limits import Limits
+from autograde.notebooks import solution_text
 from tests.helpers import apply_mutant, cell, grade_cells_of
+from tests.mutants import catalog
 
 pytestmark = pytest.mark.slow
 MODULE = "01_foundations"
@@ -66,8 +68,14 @@ def test_demo_gradebook_agrees_with_results(demo_output):
 def test_feedback_hides_hidden_tests(demo_output):
     pages = list((DEMO_OUT / "feedback").rglob("*.html"))
     assert len(pages) == 4 * 4 + 4  # one per notebook, one index per student
-    hidden_source = (settings.ROOT / "autograde" / "hidden" / "foundations.py").read_text().splitlines()
-    needles = ["BEGIN HIDDEN TESTS", "autograde.hidden", "from autograde"] + [line.strip() for line in hidden_source if line.strip().startswith(("def ", "return [", "lambda "))]
+    hidden_source = [
+        line
+        for path in (settings.ROOT / "autograde" / "hidden" / "foundations").glob("*.py")
+        for line in path.read_text().splitlines()
+    ]
+    needles = ["BEGIN HIDDEN TESTS", "autograde.hidden", "from autograde"] + [
+        line.strip() for line in hidden_source if line.strip().startswith(("def ", "return [", "lambda "))
+    ]
     for page in pages:
         text = page.read_text()
         for needle in needles:
@@ -89,7 +97,12 @@ def test_a_run_killed_half_way_resumes_to_the_results_of_an_uninterrupted_one(de
     (out / ".autograde").mkdir(parents=True)
     shutil.copyfile(DEMO_OUT / ".autograde" / "key", out / ".autograde" / "key")  # the demo run's hidden-test inputs
     finished = out / ".autograde" / "results"
-    run = subprocess.Popen([sys.executable, "-m", "autograde", "grade", MODULE, str(DEMO_SUBMISSIONS), "--out", str(out)], cwd=settings.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "autograde", "grade", MODULE, str(DEMO_SUBMISSIONS), "--out", str(out)],
+        cwd=settings.ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 600
     while len(list(finished.rglob("*.json"))) < 3:
         assert run.poll() is None and time.monotonic() < deadline, "the grader ended before it could be killed"
@@ -99,7 +112,11 @@ def test_a_run_killed_half_way_resumes_to_the_results_of_an_uninterrupted_one(de
     run.wait()
     assert len(list(finished.rglob("*.json"))) < 16, "killed half-way"
     time.sleep(2)
-    survivors = [pid for pid in tree if os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]]
+    survivors = [
+        pid
+        for pid in tree
+        if os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    ]
     assert not survivors, "workers, executors and kernels die with the grader"
 
     summary = grade(MODULE, DEMO_SUBMISSIONS, out, progress=False)
@@ -109,8 +126,15 @@ def test_a_run_killed_half_way_resumes_to_the_results_of_an_uninterrupted_one(de
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
-        cells = [(s.student.id, n.name, g.name, g.score) for s in gb.assignment_submissions(MODULE) for n in s.notebooks for g in n.grades]
-    assert len(cells) == len(set(cells)) == len(json.loads((out / "results.json").read_text())), "no lost or duplicated grades"
+        cells = [
+            (s.student.id, n.name, g.name, g.score)
+            for s in gb.assignment_submissions(MODULE)
+            for n in s.notebooks
+            for g in n.grades
+        ]
+    assert len(cells) == len(set(cells)) == len(json.loads((out / "results.json").read_text())), (
+        "no lost or duplicated grades"
+    )
 
 
 def test_scores_agree_with_nbgrader_autograde_on_honest_submissions(demo_output, tmp_path):
@@ -127,9 +151,8 @@ def test_scores_agree_with_nbgrader_autograde_on_honest_submissions(demo_output,
 def mutant_cohort(module: str, dest) -> dict[tuple[str, str], dict[str, list[str]]]:
     """Student k submits every notebook with the k-th mutant of each exercise in it. Returns, per
     (student, notebook), the grade cells of each mutated exercise (one of them must lose points)."""
-    catalog = importlib.import_module(f"tests.mutants.{settings.hidden_module(module)}").MUTANTS
     expectations = {}
-    for notebook, exercises in catalog.items():
+    for notebook, exercises in catalog(module).items():
         source = notebooks.read(settings.SOURCE / module / notebook)
         released = notebooks.read(settings.RELEASE / module / notebook)
         for k in range(max(len(m) for m in exercises.values())):
@@ -141,7 +164,9 @@ def mutant_cohort(module: str, dest) -> dict[tuple[str, str], dict[str, list[str
             expectations[(student, notebook)] = {}
             for solution_id, mutants in exercises.items():
                 if k < len(mutants):
-                    cell(nb, solution_id).source = apply_mutant(solution_text(cell(source, solution_id).source), mutants[k])
+                    cell(nb, solution_id).source = apply_mutant(
+                        solution_text(cell(source, solution_id).source), mutants[k]
+                    )
                     expectations[(student, notebook)][f"{solution_id}: {mutants[k].description}"] = [
                         notebooks.grade_id(g) for g in grade_cells_of(source, solution_id)
                     ]
@@ -152,7 +177,13 @@ def mutant_cohort(module: str, dest) -> dict[tuple[str, str], dict[str, list[str
 @pytest.mark.parametrize("module", settings.modules())
 def test_every_mutant_loses_points_in_the_grader(module, tmp_path, capsys):
     expectations = mutant_cohort(module, tmp_path / "submissions")
-    summary = grade(module, tmp_path / "submissions", tmp_path / "out", progress=False, limits=Limits(cell_timeout=30, notebook_timeout=240))
+    summary = grade(
+        module,
+        tmp_path / "submissions",
+        tmp_path / "out",
+        progress=False,
+        limits=Limits(cell_timeout=30, notebook_timeout=240),
+    )
     points = {(r.student, r.notebook, c.grade_id): (c.points, c.max_points) for r in summary.results for c in r.cells}
     survivors = [
         f"{student}/{notebook}: {mutant}"

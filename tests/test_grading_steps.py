@@ -13,8 +13,9 @@ import torch
 from autograde import notebooks, settings
 from autograde.grade.collect import Submission, collect
 from autograde.grade.restore import restore
-from autograde.grade.sanitize import MAX_BYTES, sanitize
+from autograde.grade.sanitize import sanitize
 from autograde.grade.score import forbidden_mentions
+from autograde.grade.support.limits import MAX_SUBMISSION_BYTES
 from autograde.hidden import PROBES, generator
 from autograde.judge import judge_record, load, verdict
 from tests.helpers import cell
@@ -58,7 +59,9 @@ def test_collect_reads_both_layouts_and_never_follows_links(tmp_path):
     write(tmp_path / "course", f"submitted/bob/{MODULE}/02_backprop_mlp.ipynb", "{}")
     write(tmp_path / "course", f"submitted/bob/{MODULE}/timestamp.txt", "2026-11-20 10:00:00 UTC\n")
     found, _ = collect(tmp_path / "course", MODULE, tmp_path / "scratch")
-    assert [(s.student, s.path.name, s.timestamp) for s in found] == [("bob", "02_backprop_mlp.ipynb", "2026-11-20 10:00:00 UTC")]
+    assert [(s.student, s.path.name, s.timestamp) for s in found] == [
+        ("bob", "02_backprop_mlp.ipynb", "2026-11-20 10:00:00 UTC")
+    ]
 
 
 def test_collect_reads_lms_archives_defensively(tmp_path):
@@ -74,7 +77,11 @@ def test_collect_reads_lms_archives_defensively(tmp_path):
         link = zipfile.ZipInfo("ps1_eve_attempt_2026-11-20-11-00-00_01_autograd.ipynb")
         link.external_attr = (stat.S_IFLNK | 0o777) << 16
         zf.writestr(link, str(settings.SOURCE / MODULE / NOTEBOOK))
-        zf.writestr("ps1_zed_attempt_2026-11-20-11-00-00_01_autograd.ipynb", b"0" * (MAX_BYTES + 5_000_000), compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr(
+            "ps1_zed_attempt_2026-11-20-11-00-00_01_autograd.ipynb",
+            b"0" * (MAX_SUBMISSION_BYTES + 5_000_000),
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
         zf.writestr("notes.txt", "ignored")
     found, rejected = collect(archive, MODULE, tmp_path / "scratch")
     got = {(s.student, s.notebook_name, s.timestamp) for s in found}
@@ -86,7 +93,9 @@ def test_collect_reads_lms_archives_defensively(tmp_path):
     ann = next(s for s in found if s.student == "ann")
     assert ann.path.read_text() == '{"later": 1}'
     zed = next(s for s in found if s.student == "zed")
-    assert MAX_BYTES < zed.path.stat().st_size <= MAX_BYTES + 2**20, "extraction stops just past the size limit"
+    assert MAX_SUBMISSION_BYTES < zed.path.stat().st_size <= MAX_SUBMISSION_BYTES + 2**20, (
+        "extraction stops just past the size limit"
+    )
     reasons = " / ".join(r.reason for r in rejected)
     assert "unsafe path" in reasons and "symbolic link" in reasons and "earlier attempt" in reasons
     assert not (tmp_path / "escape_attempt_2026-11-20-11-00-00_x.ipynb").exists()
@@ -116,7 +125,7 @@ def test_sanitize_explains_unreadable_files(tmp_path, sources, content, problem)
 def test_sanitize_rejects_oversized_files_without_reading_them(tmp_path, sources):
     path = tmp_path / NOTEBOOK
     with open(path, "wb") as f:
-        f.truncate(MAX_BYTES + 1)  # sparse: no memory or disk used
+        f.truncate(MAX_SUBMISSION_BYTES + 1)  # sparse: no memory or disk used
     result = sanitize(_submission(path), sources, MODULE)
     assert result.nb is None and "limit" in result.problem
 
@@ -129,7 +138,9 @@ def test_sanitize_identifies_misnamed_and_foreign_notebooks(tmp_path, sources, r
     swapped = write(tmp_path, "02_backprop_mlp.ipynb", nbformat.writes(released))
     assert sanitize(_submission(swapped), sources, MODULE).notebook == NOTEBOOK
 
-    foreign = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)", metadata={"nbgrader": {"grade_id": "some_other_course"}})])
+    foreign = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("print(1)", metadata={"nbgrader": {"grade_id": "some_other_course"}})]
+    )
     result = sanitize(_submission(write(tmp_path, NOTEBOOK, nbformat.writes(foreign))), sources, MODULE)
     assert result.nb is None and "none of its cells" in result.problem
 
@@ -149,7 +160,7 @@ def _submission(path):
 
 def student_notebook(released, sources):
     """The release with the reference solution typed into the Value cell."""
-    from autograde.demo import solution_text
+    from autograde.notebooks import solution_text
 
     nb = copy.deepcopy(released)
     cell(nb, "value").source = solution_text(cell(sources[NOTEBOOK], "value").source)
@@ -162,11 +173,17 @@ def test_restore_takes_grade_and_locked_cells_from_source(released, sources):
     cell(nb, "value_forward_test").source = "pass  # nothing to see here"
     cell(nb, "value_forward_test").metadata["nbgrader"]["points"] = 100
     cell(nb, "imports").source = "import os"
-    forged = nbformat.v4.new_code_cell("print('free points')", metadata={"nbgrader": {"grade": True, "grade_id": "bonus", "points": 50, "solution": False, "locked": True}})
+    forged = nbformat.v4.new_code_cell(
+        "print('free points')",
+        metadata={"nbgrader": {"grade": True, "grade_id": "bonus", "points": 50, "solution": False, "locked": True}},
+    )
     nb.cells.insert(5, forged)
     restored = restore(nb, source, released)
     assert cell(restored.nb, "value_forward_test").source == cell(source, "value_forward_test").source
-    assert cell(restored.nb, "value_forward_test").metadata["nbgrader"]["points"] == cell(source, "value_forward_test").metadata["nbgrader"]["points"]
+    assert (
+        cell(restored.nb, "value_forward_test").metadata["nbgrader"]["points"]
+        == cell(source, "value_forward_test").metadata["nbgrader"]["points"]
+    )
     assert cell(restored.nb, "imports").source == cell(source, "imports").source
     added = [c for c in restored.nb.cells if c["id"].startswith("student-")]
     assert [c.source for c in added] == ["print('free points')"] and added[0].metadata == {}
@@ -198,7 +215,9 @@ def test_restore_treats_duplicates_as_student_cells(released, sources):
     nb.cells.insert(nb.cells.index(cell(nb, "value")) + 1, copy_of_value)
     restored = restore(nb, sources[NOTEBOOK], released)
     index = [notebooks.grade_id(c) for c in restored.nb.cells].index("value")
-    assert restored.nb.cells[index + 1].source.endswith("a second attempt"), "the later definition runs after, as in the student's notebook"
+    assert restored.nb.cells[index + 1].source.endswith("a second attempt"), (
+        "the later definition runs after, as in the student's notebook"
+    )
     assert restored.nb.cells[index + 1].metadata == {}
 
 
@@ -214,23 +233,29 @@ def test_hidden_calls_and_forbidden_mentions():
     assert forbidden_mentions("this is not python (", ("gelu",)) == []
 
 
-GARBAGE = [None, 0, "text", [], {}, {"probe": "wrong"}, {"outputs": None}, [1, [2, {"x": torch.zeros(3)}]]]
+GARBAGE = [None, 0, "text", [], {}, {"probe": "wrong"}, {"cases": None}, [1, [2, {"x": torch.zeros(3)}]]]
 
 
 @pytest.mark.parametrize("junk", GARBAGE, ids=repr)
 def test_judges_reject_malformed_records_without_crashing(junk):
     load("foundations")
+    load("transformer")
     for name, spec in PROBES.items():
-        inputs = spec.inputs(generator(name, "s"))
-        for record in (junk, {"probe": name, "outputs": junk, "raised": None, "forbidden": []}):
-            message = verdict(spec, inputs, record)
+        cases = spec.cases(generator(name, "s"))
+        per_case = [{"value": junk, "raised": None} for _ in cases]
+        for record in (
+            junk,
+            {"probe": name, "cases": junk, "forbidden": []},
+            {"probe": name, "cases": per_case, "forbidden": []},
+        ):
+            message = verdict(spec, cases, record)
             assert isinstance(message, str) and message, f"{name} accepted {record!r}"
 
 
 def test_judge_record_reports_unknown_tests_and_forbidden_calls():
     assert "unknown hidden test" in judge_record("nosuchmodule.x", "s", {})
     assert "unknown hidden test" in judge_record("foundations.nosuchtest", "s", {})
-    message = judge_record("foundations.gelu", "s", {"probe": "foundations.gelu", "outputs": [], "raised": None, "forbidden": ["gelu"]})
+    message = judge_record("foundations.gelu", "s", {"probe": "foundations.gelu", "cases": [], "forbidden": ["gelu"]})
     assert "implement it yourself" in message
 
 
@@ -238,16 +263,16 @@ def test_hidden_messages_never_carry_expected_values():
     """A failing record's message names the behaviour, not the numbers the judge computed."""
     load("foundations")
     spec = PROBES["foundations.gelu"]
-    inputs = spec.inputs(generator(spec.name, "s"))
-    wrong = [x * 0 + 0.123456 for x in inputs]
-    message = verdict(spec, inputs, {"probe": spec.name, "outputs": wrong, "raised": None, "forbidden": []})
-    expected = torch.nn.functional.gelu(inputs[0])
+    cases = spec.cases(generator(spec.name, "s"))
+    wrong = [{"value": c.args[0] * 0 + 0.123456, "raised": None} for c in cases]
+    message = verdict(spec, cases, {"probe": spec.name, "cases": wrong, "forbidden": []})
+    expected = torch.nn.functional.gelu(cases[0].args[0])
     assert message and not any(f"{v:.3f}" in message for v in expected[:5].tolist())
     assert json.dumps(message)  # a plain string
 
 
 def _reference_records():
-    """(probe name, inputs, correct record) for every probe, from the reference solutions."""
+    """(probe name, spec, cases, correct record) for every probe, from the reference solutions."""
     import ast
 
     from autograde.hidden import observe
@@ -264,8 +289,8 @@ def _reference_records():
                 name = f"{module}.{call.func.attr}"
                 spec = PROBES[name]
                 student = namespace[call.args[0].id]
-                inputs = spec.inputs(generator(name, "forgery"))
-                yield name, spec, inputs, observe(spec, student, inputs)
+                cases = spec.cases(generator(name, "forgery"))
+                yield name, spec, cases, observe(spec, student, cases)
 
 
 def _forgeries(value, path=()):
@@ -292,14 +317,16 @@ def test_forged_records_fail_their_judges():
     """Any shortened list or nudged value in a correct record makes its judge fail: judges check
     the structure and every number, so a record cannot pass by leaving things out."""
     checked = 0
-    for name, spec, inputs, record in _reference_records():
-        assert verdict(spec, inputs, record) is None, f"{name}: the reference solution fails its own judge"
+    for name, spec, cases, record in _reference_records():
+        assert verdict(spec, cases, record) is None, f"{name}: the reference solution fails its own judge"
         if spec.name.split(".")[1].startswith("q"):
             continue  # interview answers: checked by the mutants
-        for where, forged in _forgeries(record["outputs"]):
+        for where, forged in _forgeries(record["cases"]):
             if where and where[-1] == "cleared":
                 continue
-            assert verdict(spec, inputs, {**record, "outputs": forged}) is not None, f"{name}: a record forged at {where} passes"
+            assert verdict(spec, cases, {**record, "cases": forged}) is not None, (
+                f"{name}: a record forged at {where} passes"
+            )
             checked += 1
     assert checked > 500
 
@@ -310,11 +337,16 @@ def test_cohort_report_survives_what_submissions_control(tmp_path):
     from types import SimpleNamespace
 
     from autograde.grade.report import write_report
-    from autograde.grade.results import CellResult, NotebookResult, Summary
+    from autograde.grade.support.results import CellResult, NotebookResult, Summary
 
     hostile = "raised ValueError: $\\frac{1}{$ <script>alert(1)</script>"
     results = [
-        NotebookResult(f"student$_{i}", "01_autograd.ipynb", [CellResult("value_test", 0.0, 2.0, "fail", hostile), CellResult("gelu_test", 1.0, 1.0, "pass")], seconds=1.0 + i)
+        NotebookResult(
+            f"student$_{i}",
+            "01_autograd.ipynb",
+            [CellResult("value_test", 0.0, 2.0, "fail", hostile), CellResult("gelu_test", 1.0, 1.0, "pass")],
+            seconds=1.0 + i,
+        )
         for i in range(3)
     ]
     course = SimpleNamespace(module=MODULE, out=tmp_path, sandbox="none")

@@ -13,10 +13,10 @@ import nbformat
 import pytest
 
 from autograde import notebooks, settings
-from autograde.demo import solution_text
 from autograde.grade import grade
 from autograde.grade.execute import Limits
-from autograde.grade.sandbox import detect
+from autograde.grade.support.sandbox import detect
+from autograde.notebooks import solution_text
 from tests.helpers import cell
 
 pytestmark = pytest.mark.slow
@@ -24,8 +24,23 @@ MODULE, NB = "01_foundations", "01_autograd.ipynb"
 VALUE_TESTS = ("value_forward_test", "value_backward_test", "value_graph_test")
 ANSWER_TESTS = ("interview_q1_test", "interview_q2_test", "interview_q3_test")
 SANDBOXED = detect("auto").enabled
-WRONG_VALUE = "class Value:\n    def __init__(self, data, _prev=(), _op=''):\n        self.data, self.grad = float(data), 0.0\n    def __getattr__(self, name):\n        return lambda *a, **k: self\n" + "".join(
-    f"    def {op}(self, *a):\n        return self\n" for op in ("__add__", "__mul__", "__sub__", "__truediv__", "__pow__", "__neg__", "__radd__", "__rsub__", "__rmul__", "__rtruediv__")
+WRONG_VALUE = (
+    "class Value:\n    def __init__(self, data, _prev=(), _op=''):\n        self.data, self.grad = float(data), 0.0\n    def __getattr__(self, name):\n        return lambda *a, **k: self\n"
+    + "".join(
+        f"    def {op}(self, *a):\n        return self\n"
+        for op in (
+            "__add__",
+            "__mul__",
+            "__sub__",
+            "__truediv__",
+            "__pow__",
+            "__neg__",
+            "__radd__",
+            "__rsub__",
+            "__rmul__",
+            "__rtruediv__",
+        )
+    )
 )
 
 
@@ -78,7 +93,13 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
     put("latin1", "café".encode("latin-1") + b" {}", 0, "not UTF-8")
     put("nbformat3", nbformat.writes(nbformat.convert(full(), 3), version=3).encode(), F)
     put("deep", b"[" * 200_000 + b"]" * 200_000, 0, "nested too deeply")
-    foreign = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "another_course", "grade": True, "points": 50}})])
+    foreign = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "x = 1", metadata={"nbgrader": {"grade_id": "another_course", "grade": True, "points": 50}}
+            )
+        ]
+    )
     put("foreign", foreign, 0, "none of its cells")
     put("misnamed", full(), F, "graded as", name="01_autograd (1).ipynb")
     huge = subs / "huge" / NB
@@ -93,7 +114,15 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
         cell(edited, gid).source = "pass"
         cell(edited, gid).metadata["nbgrader"]["points"] = 1000
     cell(edited, "interview_q1_test").metadata["nbgrader"]["grade"] = False
-    edited.cells.insert(3, nbformat.v4.new_code_cell("print('bonus')", metadata={"nbgrader": {"grade": True, "grade_id": "bonus", "points": 99, "solution": False, "locked": True}}))
+    edited.cells.insert(
+        3,
+        nbformat.v4.new_code_cell(
+            "print('bonus')",
+            metadata={
+                "nbgrader": {"grade": True, "grade_id": "bonus", "points": 99, "solution": False, "locked": True}
+            },
+        ),
+    )
     put("editor", edited, F)
     put("forger", wrong_value(copy.deepcopy(edited)), F - V)
     reordered = full()
@@ -106,7 +135,9 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
         retyped.cells[retyped.cells.index(c)] = nbformat.v4.new_markdown_cell(c.source, metadata=c.metadata)
     put("retyper", retyped, F)
     deleter = full()
-    deleter.cells = [c for c in deleter.cells if notebooks.grade_id(c) not in (*VALUE_TESTS, *ANSWER_TESTS, "interview_answers")]
+    deleter.cells = [
+        c for c in deleter.cells if notebooks.grade_id(c) not in (*VALUE_TESTS, *ANSWER_TESTS, "interview_answers")
+    ]
     put("deleter", deleter, V, "restored")
     duplicated = full()
     second = copy.deepcopy(cell(duplicated, "value"))
@@ -123,7 +154,7 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
     put("hijacker", with_cell(hijack, after="imports", nb=wrong_value()), F - V)
     forge = (
         "import os, torch\nfor name in ('value_forward', 'value_backward', 'value_graph'):\n"
-        "    torch.save({'probe': 'foundations.' + name, 'outputs': [], 'raised': None, 'forbidden': []}, os.path.join(os.environ['AUTOGRADE_RECORD_DIR'], f'foundations.{name}.pt'))"
+        "    torch.save({'probe': 'foundations.' + name, 'cases': [], 'forbidden': []}, os.path.join(os.environ['AUTOGRADE_RECORD_DIR'], f'foundations.{name}.pt'))"
     )
     put("record_forger", with_cell(forge, after="value", nb=wrong_value()), F - V)
     steal = (
@@ -131,17 +162,25 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
         "for path in glob.glob('/work/**/source/**/01_autograd.ipynb', recursive=True) + glob.glob('/**/gradebook.db', recursive=False):\n    stolen = {'q1_reverse_order': 'b', 'q2_backward_cost': 'a', 'q3_df_da': -2.0}\n"
     )
     thief = with_cell(steal, after="imports")
-    cell(thief, "interview_answers").source = "q1_reverse_order = stolen.get('q1_reverse_order', 'c')\nq2_backward_cost = stolen.get('q2_backward_cost', 'c')\nq3_df_da = stolen.get('q3_df_da', 7.0)"
+    cell(
+        thief, "interview_answers"
+    ).source = "q1_reverse_order = stolen.get('q1_reverse_order', 'c')\nq2_backward_cost = stolen.get('q2_backward_cost', 'c')\nq3_df_da = stolen.get('q3_df_da', 7.0)"
     put("thief", thief, F - A if SANDBOXED else None)
     put("exiter", with_cell("import os\nos._exit(3)"), F, "crashed")
     put("segfaulter", with_cell("import ctypes\nctypes.string_at(0)"), F, "crashed")
     put("looper", with_cell("while True:\n    pass"), F, "time limit")
     hang = full()
-    cell(hang, "value").source = solution_text(cell(notebooks.read(settings.SOURCE / MODULE / NB), "value").source).replace(
-        "        other = other if isinstance(other, Value) else Value(other)\n        out = Value(self.data + other.data", "        while True:\n            pass\n        out = Value(self.data + other.data", 1
+    cell(hang, "value").source = solution_text(
+        cell(notebooks.read(settings.SOURCE / MODULE / NB), "value").source
+    ).replace(
+        "        other = other if isinstance(other, Value) else Value(other)\n        out = Value(self.data + other.data",
+        "        while True:\n            pass\n        out = Value(self.data + other.data",
+        1,
     )
     put("hanger", hang, F - V, "time limit")
-    put("forker", with_cell("import os\nwhile True:\n    os.fork()"), F, ("processes", "memory"))  # whichever a fork bomb reaches first
+    put(
+        "forker", with_cell("import os\nwhile True:\n    os.fork()"), F, ("processes", "memory")
+    )  # whichever a fork bomb reaches first
     put("hog", with_cell("hoard = []\nwhile True:\n    hoard.append(bytearray(50 * 2**20))"), F, "memory")
     put("flooder", with_cell("while True:\n    print('spam' * 10000)"), F, ("time limit", "memory"))
     sockets = "import socket\nfor address in [('1.1.1.1', 80), ('127.0.0.1', 22)]:\n    try:\n        socket.create_connection(address, timeout=1)\n        print('connected', address)\n    except OSError as error:\n        print('blocked', address, error)"
@@ -149,12 +188,19 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
     escape = "import os, glob\nfor path in ['/work/main/pwned.txt', '/tmp/../work/pwned.txt']:\n    try:\n        open(path, 'w').write('x')\n    except OSError as error:\n        print('refused', path)\nprint(glob.glob('/work/**/results.json', recursive=True))"
     put("escaper", with_cell(escape), F)
     noisy = full()
-    cell(noisy, "value").source = "import sys\n" + solution_text(cell(notebooks.read(settings.SOURCE / MODULE / NB), "value").source).replace(
-        "    def __add__(self, other) -> \"Value\":\n", "    def __add__(self, other) -> \"Value\":\n        print('warning: adding', file=sys.stderr)\n", 1
+    cell(noisy, "value").source = "import sys\n" + solution_text(
+        cell(notebooks.read(settings.SOURCE / MODULE / NB), "value").source
+    ).replace(
+        '    def __add__(self, other) -> "Value":\n',
+        "    def __add__(self, other) -> \"Value\":\n        print('warning: adding', file=sys.stderr)\n",
+        1,
     )
     put("warner", noisy, F)
     xss = with_cell("<script>alert('xss')</script> <img src=x onerror=alert(1)>", markdown=True)
-    xss = with_cell("from IPython.display import HTML, display\ndisplay(HTML(\"<script>alert('out')</script>\"))\nimport inspect, autograde.hidden.foundations as h\nprint(inspect.getsource(h))", nb=xss)
+    xss = with_cell(
+        "from IPython.display import HTML, display\ndisplay(HTML(\"<script>alert('out')</script>\"))\nimport inspect, autograde.hidden.foundations as h\nprint(inspect.getsource(h))",
+        nb=xss,
+    )
     put("xss", xss, F)
     return expected
 
@@ -163,7 +209,13 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     expected = cohort(root / "subs")
-    summary = grade(MODULE, root / "subs", root / "out", progress=False, limits=Limits(cell_timeout=10, notebook_timeout=120, memory_mb=1024))
+    summary = grade(
+        MODULE,
+        root / "subs",
+        root / "out",
+        progress=False,
+        limits=Limits(cell_timeout=10, notebook_timeout=120, memory_mb=1024),
+    )
     return root, expected, summary
 
 

@@ -20,7 +20,7 @@ import yaml
 from nbformat import NotebookNode
 
 from autograde import notebooks, release, settings
-from autograde.demo import solution_text
+from autograde.notebooks import solution_text
 from tests.helpers import cell
 
 if sys.version_info >= (3, 11):
@@ -51,7 +51,9 @@ for source in json.load(open(sys.argv[1])):
 def run(command: list, **kwargs) -> subprocess.CompletedProcess:
     """Run a command; fail the test with its output when it fails."""
     result = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=900, **kwargs)
-    assert result.returncode == 0, f"{' '.join(map(str, command))} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, (
+        f"{' '.join(map(str, command))} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
     return result
 
 
@@ -68,7 +70,10 @@ def binder_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("binder")
     venv = folder / "venv"
     run([sys.executable, "-m", "venv", venv])
-    options, requirements = [r for r in pip_part() if r.startswith("-")], [r for r in pip_part() if not r.startswith("-")]
+    options, requirements = (
+        [r for r in pip_part() if r.startswith("-")],
+        [r for r in pip_part() if not r.startswith("-")],
+    )
     torch = [r for r in requirements if r.startswith("torch==")]
     assert torch, "environment.yml pins torch"
     pip = [venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--retries", "0", "--timeout", "15"]
@@ -84,7 +89,9 @@ def copy_of(published: Path, tmp_path: Path) -> Path:
     return repo
 
 
-def test_colab_setup_cell_installs_course_once_quietly_then_checks_say_implement_first(binder_venv, published, tmp_path):
+def test_colab_setup_cell_installs_course_once_quietly_then_checks_say_implement_first(
+    binder_venv, published, tmp_path
+):
     """Colab, simulated: a Python with torch and Jupyter but no `course`, a fake google.colab, and
     the release's setup cell pointed at a local git clone of the published repository."""
     started = time.perf_counter()
@@ -110,7 +117,11 @@ def test_colab_setup_cell_installs_course_once_quietly_then_checks_say_implement
     (tmp_path / "fake" / "google" / "colab").mkdir(parents=True)
     (tmp_path / "fake" / "google" / "colab" / "__init__.py").write_text('"""Stands in for Colab\'s module."""\n')
     (tmp_path / "content").mkdir()  # Colab's working directory: no repository there
-    env = {**os.environ, "PYTHONPATH": str(tmp_path / "fake"), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tmp_path / "fake"),
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }
     result = subprocess.run(
         [python, tmp_path / "kernel.py", tmp_path / "cells.json"],
         cwd=tmp_path / "content",
@@ -144,7 +155,9 @@ def test_binder_environment_installs_and_postbuild_makes_course_importable(binde
     probe = f"SEED = 0\n{imports}\nimport course, importlib.resources\nprint(course.__file__)\nprint(sorted(p.name for p in importlib.resources.files('course').joinpath('assets').iterdir()))"
     out = run([python, "-c", probe], cwd=repo / Path(NOTEBOOK).parent).stdout
     assert str(binder_venv) in out, out
-    assert all(p.name in out for p in (settings.ROOT / "course" / "assets").iterdir()), f"the checkpoints and corpus are installed: {out}"
+    assert all(p.name in out for p in (settings.ROOT / "course" / "assets").iterdir()), (
+        f"the checkpoints and corpus are installed: {out}"
+    )
 
 
 def free_port() -> int:
@@ -217,11 +230,15 @@ def test_jupyterlab_runs_a_release_notebook_in_a_real_browser(published, tmp_pat
             browser = playwright.chromium.launch(executable_path=CHROMIUM)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
-            page.get_by_text(re.compile(r"^Python 3.* \| Idle$")).first.wait_for(timeout=120_000)  # status bar: kernel started
+            page.get_by_text(re.compile(r"^Python 3.* \| Idle$")).first.wait_for(
+                timeout=120_000
+            )  # status bar: kernel started
             page.keyboard.press("Control+b")  # hide the file browser: more room for the notebook
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
             page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-            check = page.locator(".jp-CodeCell", has_text="checks.check_value_forward(Value)").locator(".jp-OutputArea-output")
+            check = page.locator(".jp-CodeCell", has_text="checks.check_value_forward(Value)").locator(
+                ".jp-OutputArea-output"
+            )
             try:
                 check.wait_for(timeout=180_000)
             except Exception:
@@ -247,7 +264,9 @@ def test_jupyterlab_runs_a_release_notebook_in_a_real_browser(published, tmp_pat
 def reference_filled(path: Path, source: Path) -> NotebookNode:
     """The release notebook with every solution cell replaced by the reference answer."""
     nb = notebooks.read(path)
-    answers = {notebooks.grade_id(c): solution_text(c.source) for c in notebooks.read(source).cells if notebooks.is_solution(c)}
+    answers = {
+        notebooks.grade_id(c): solution_text(c.source) for c in notebooks.read(source).cells if notebooks.is_solution(c)
+    }
     for c in nb.cells:
         if notebooks.grade_id(c) in answers:
             c.source = answers[notebooks.grade_id(c)]
@@ -259,7 +278,9 @@ def test_nbgrader_validate_reports_an_untouched_release_and_passes_the_reference
     untouched.parent.mkdir()
     shutil.copy(published / NOTEBOOK, untouched)
     filled = tmp_path / "filled" / Path(NOTEBOOK).name
-    notebooks.write(reference_filled(published / NOTEBOOK, settings.SOURCE / "01_foundations" / Path(NOTEBOOK).name), filled)
+    notebooks.write(
+        reference_filled(published / NOTEBOOK, settings.SOURCE / "01_foundations" / Path(NOTEBOOK).name), filled
+    )
     env = {**os.environ, "PYTHONPATH": str(published)}
     validate = [sys.executable, "-m", "nbgrader", "validate"]
     failed = run(validate + [untouched.name], cwd=untouched.parent, env=env).stdout

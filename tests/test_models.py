@@ -9,7 +9,6 @@ import math
 import pytest
 import torch
 
-from course import models
 from course.data import pydoc_corpus
 from course.models import PRETRAINED, TinyGPT, TinyGPTConfig, encode, load_pretrained
 from course.train import ASSETS, DOCS, bits_per_byte, unigram_bits_per_byte
@@ -42,16 +41,10 @@ def test_reported_numbers_are_reproduced_from_the_shipped_files():
     assert math.isclose(measured, LOGS["tinygpt-draft"]["best_held_out_bpb"], rel_tol=1e-4), measured
     report = (DOCS / "tinygpt.md").read_text()
     for name in PRETRAINED:
-        assert f"{LOGS[name]['best_held_out_bpb']:.3f}" in report, f"docs/tinygpt.md does not show {name}'s held-out bits per byte"
+        assert f"{LOGS[name]['best_held_out_bpb']:.3f}" in report, (
+            f"docs/tinygpt.md does not show {name}'s held-out bits per byte"
+        )
     assert (DOCS / "tinygpt_learning_curves.png").stat().st_size > 10_000
-
-
-def test_rope_rotates_interleaved_pairs_like_the_complex_formulation():
-    x, positions = torch.randn(2, 3, 5, 8, dtype=torch.float64), torch.tensor([0, 1, 2, 7, 30])
-    freqs = 10000.0 ** (-torch.arange(0, 8, 2, dtype=torch.float64) / 8)
-    rotation = torch.polar(torch.ones(5, 4, dtype=torch.float64), positions[:, None].double() * freqs)
-    expected = torch.view_as_real(torch.view_as_complex(x.reshape(2, 3, 5, 4, 2)) * rotation).flatten(-2)
-    assert torch.allclose(models.rope(x, positions, 10000.0), expected, atol=1e-6)
 
 
 def test_tinygpt_is_causal_and_generation_is_reproducible():
@@ -66,6 +59,9 @@ def test_tinygpt_is_causal_and_generation_is_reproducible():
     with pytest.raises(ValueError, match="context"):
         model(torch.zeros(1, 17, dtype=torch.long))
     draft = load_pretrained("tinygpt-draft")
-    sample = [draft.generate("def ", 30, temperature=0.8, top_k=20, generator=torch.Generator().manual_seed(1)) for _ in range(2)]
+    sample = [
+        draft.generate("def ", 30, temperature=0.8, top_k=20, generator=torch.Generator().manual_seed(1))
+        for _ in range(2)
+    ]
     assert sample[0] == sample[1] and sample[0].startswith("def ") and len(sample[0].encode()) >= 30
     assert draft.generate("The ", 20, temperature=0) == draft.generate("The ", 20, temperature=0.5, top_k=1)

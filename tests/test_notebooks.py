@@ -16,7 +16,9 @@ def test_source_notebook_runs_clean(path, tmp_path):
     import papermill
 
     settings.tool_path()
-    executed = papermill.execute_notebook(str(path), str(tmp_path / path.name), kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    executed = papermill.execute_notebook(
+        str(path), str(tmp_path / path.name), kernel_name="python3", progress_bar=False, cwd=str(tmp_path)
+    )
     for c in executed.cells:
         outputs = c.get("outputs", [])
         errors = [o for o in outputs if o.get("output_type") == "error"]

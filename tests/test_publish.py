@@ -21,7 +21,15 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 TOP_LEVEL = {"README.md", "pyproject.toml", "environment.yml", "postBuild", ".gitignore", publish.MANIFEST}
-MARKERS = ("autograde", "BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "{{ course_pip_url }}", "<!-- badges -->")
+MARKERS = (
+    "autograde",
+    "BEGIN SOLUTION",
+    "END SOLUTION",
+    "BEGIN HIDDEN TESTS",
+    "END HIDDEN TESTS",
+    "{{ course_pip_url }}",
+    "<!-- badges -->",
+)
 
 # Solution lines the student runtime ships on purpose, with the reason. Keep this short: never a
 # whole solution a student could import or copy.
@@ -30,7 +38,11 @@ KNOWN_PUBLIC: dict[str, str] = {}  # solution lines that may appear in what stud
 
 def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
     """Every file under root (hidden ones and .git included): relative path -> (bytes, permission bits)."""
-    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mode & 0o777) for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mode & 0o777)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def readable(name: str, data: bytes) -> str:
@@ -71,8 +83,16 @@ def secrets() -> dict[str, str]:
         for cell in notebooks.read(path).cells:
             where = f"{path.parent.name}/{path.name}, cell {notebooks.grade_id(cell)}"
             if notebooks.is_solution(cell):
-                found.update({s: f"solution of {where}" for s in map(str.strip, solution_lines(cell)) if distinctive(s)})
-            found.update({s: f"hidden test of {where}" for s in map(str.strip, notebooks.hidden_region(cell.source).splitlines()) if s})
+                found.update(
+                    {s: f"solution of {where}" for s in map(str.strip, solution_lines(cell)) if distinctive(s)}
+                )
+            found.update(
+                {
+                    s: f"hidden test of {where}"
+                    for s in map(str.strip, notebooks.hidden_region(cell.source).splitlines())
+                    if s
+                }
+            )
     seen = [p.read_text() for p in (settings.ROOT / "course").rglob("*.py")]
     seen += [c.source for p in settings.RELEASE.rglob("*.ipynb") for c in notebooks.read(p).cells]
     public = {line.strip() for text in seen for line in text.splitlines()}
@@ -86,10 +106,16 @@ def secrets() -> dict[str, str]:
 @pytest.mark.slow
 def test_published_repository_has_the_student_files_only(published):
     names = set(snapshot(published))
-    released = {f"release/{p.parent.name}/{p.name}" for m in publish.released_modules() for p in (settings.RELEASE / m).glob("*.ipynb")}
+    released = {
+        f"release/{p.parent.name}/{p.name}"
+        for m in publish.released_modules()
+        for p in (settings.RELEASE / m).glob("*.ipynb")
+    }
     runtime = {p.relative_to(settings.ROOT).as_posix() for p in publish.course_files()}
     assert names == released | runtime | TOP_LEVEL
-    assert released and any(n.startswith("course/assets/") for n in names), "notebooks and the course's checkpoints and corpus"
+    assert released and any(n.startswith("course/assets/") for n in names), (
+        "notebooks and the course's checkpoints and corpus"
+    )
     for name in released | runtime:
         assert (published / name).read_bytes() == (settings.ROOT / name).read_bytes(), f"{name} is not a copy"
     assert (published / "postBuild").stat().st_mode & 0o111, "postBuild is executable"
@@ -132,7 +158,9 @@ def test_student_pyproject_installs_course_alone_with_the_course_dependencies(pu
 def test_every_notebooks_badges_open_that_notebook_in_the_published_repository(published):
     course = settings.course_settings()
     repo = course["repository"].removeprefix("https://github.com/")
-    colab = re.compile(rf"\(https://colab\.research\.google\.com/github/{re.escape(repo)}/blob/{course['branch']}/([^)]+)\)")
+    colab = re.compile(
+        rf"\(https://colab\.research\.google\.com/github/{re.escape(repo)}/blob/{course['branch']}/([^)]+)\)"
+    )
     binder = re.compile(rf"\(https://mybinder\.org/v2/gh/{re.escape(repo)}/{course['branch']}\?labpath=([^)]+)\)")
     notebooks_published = sorted(published.glob("release/*/*.ipynb"))
     assert notebooks_published
@@ -191,7 +219,9 @@ def test_publish_refuses_a_folder_it_could_damage(where, message, tmp_path, monk
     out = where(tmp_path)
     assert main(["publish", str(out)]) == 2
     assert message in capsys.readouterr().err
-    assert (snapshot(tmp_path), sorted(p for p in settings.SOURCE.rglob("*"))) == before, "nothing was written or deleted"
+    assert (snapshot(tmp_path), sorted(p for p in settings.SOURCE.rglob("*"))) == before, (
+        "nothing was written or deleted"
+    )
 
 
 def test_publish_refuses_an_out_of_date_release(tmp_path, monkeypatch):

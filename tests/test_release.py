@@ -47,7 +47,9 @@ def test_release_starts_with_badges_and_the_colab_setup_cell(path):
     assert release.badges(path.parent.name, path.name) in nb.cells[0].source
     setup = next(c for c in nb.cells if c.cell_type == "code")
     assert notebooks.grade_id(setup) == "setup"
-    assert setup.source == cell(notebooks.read(settings.RELEASE / "01_foundations" / "01_autograd.ipynb"), "setup").source
+    assert (
+        setup.source == cell(notebooks.read(settings.RELEASE / "01_foundations" / "01_autograd.ipynb"), "setup").source
+    )
     assert f'%pip install -q "{release.pip_url()}"' in setup.source
 
 
@@ -62,7 +64,9 @@ def test_stubs_earn_no_points_and_checks_say_implement_first(path):
         run_cell(stub.source, namespace)  # defines functions whose bodies raise NotImplementedError
     for solution in (c for c in source.cells if notebooks.is_solution(c) and c.cell_type == "code"):
         for grade_cell in grade_cells_of(source, notebooks.grade_id(solution)):
-            assert run_cell(grade_cell.source, namespace) is not None, f"{notebooks.grade_id(grade_cell)} passes with the stubs"
+            assert run_cell(grade_cell.source, namespace) is not None, (
+                f"{notebooks.grade_id(grade_cell)} passes with the stubs"
+            )
             visible = run_cell(without_hidden(grade_cell.source), namespace)
             if notebooks.grade_id(solution) != "interview_answers":
                 assert isinstance(visible, CheckFailure), f"{notebooks.grade_id(grade_cell)}: {visible!r}"
@@ -76,7 +80,9 @@ def test_source_follows_the_exercise_contract(path):
     ids = [notebooks.grade_id(c) for c in nb.cells]
     assert all(ids), "every source cell carries nbgrader metadata with a grade_id (restore matches cells by it)"
     assert len(ids) == len(set(ids)), "grade_ids are unique"
-    assert "<!-- badges -->" in nb.cells[0].source and nb.cells[0].source.startswith("# "), "title cell with the badge marker"
+    assert "<!-- badges -->" in nb.cells[0].source and nb.cells[0].source.startswith("# "), (
+        "title cell with the badge marker"
+    )
     assert "google.colab" in cell(nb, "setup").source
     assert "parameters" in cell(nb, "parameters").metadata.get("tags", [])
     assert "FAST = False" in cell(nb, "parameters").source and "SEED = 0" in cell(nb, "parameters").source
@@ -90,9 +96,13 @@ def test_source_follows_the_exercise_contract(path):
         for grade_cell in graded:
             calls = notebooks.hidden_calls(grade_cell.source)
             assert calls, f"{notebooks.grade_id(grade_cell)} has no hidden test"
-            assert "checks." in without_hidden(grade_cell.source), f"{notebooks.grade_id(grade_cell)} has no visible check"
+            assert "checks." in without_hidden(grade_cell.source), (
+                f"{notebooks.grade_id(grade_cell)} has no visible check"
+            )
             for name in calls:
                 assert name in PROBES and name in JUDGES, f"{name} has no probe or no judge"
+                home = f"autograde.hidden.{settings.notebook_module(path)}"
+                assert PROBES[name].home == home, f"{name} is called by {path.name}, so it belongs in {home}"
     markdown_before = {notebooks.grade_id(nb.cells[i + 1]): nb.cells[i] for i in range(len(nb.cells) - 1)}
     for solution_id in solutions:
         if solution_id != "interview_answers":
@@ -109,15 +119,19 @@ def test_hidden_inputs_come_from_the_seed_alone_and_change_with_it():
 
     for name, spec in PROBES.items():
         assert name in JUDGES, f"{name} has no judge"
-        a, b = spec.inputs(generator(name, "seed-1")), spec.inputs(generator(name, "seed-1"))
+        a, b = spec.cases(generator(name, "seed-1")), spec.cases(generator(name, "seed-1"))
         assert _equal(a, b), f"{name}: inputs depend on more than the seed"
-        if a is not None:
-            assert not _equal(a, spec.inputs(generator(name, "seed-2"))), f"{name}: inputs ignore the seed"
+        if any(c.args or c.kwargs or c.extra for c in a):  # interview answers have no inputs
+            assert not _equal(a, spec.cases(generator(name, "seed-2"))), f"{name}: inputs ignore the seed"
 
 
 def _equal(a, b) -> bool:
+    import dataclasses
+
     import torch
 
+    if dataclasses.is_dataclass(a):
+        return type(a) is type(b) and _equal(vars(a), vars(b))
     if isinstance(a, torch.Tensor):
         return isinstance(b, torch.Tensor) and torch.equal(a, b)
     if isinstance(a, dict):

@@ -11,7 +11,7 @@ SUBMISSIONS may be:
   holds `<student>/<notebook>.ipynb` folders is read like a folder.
 
 Symbolic links are never followed, and archives are extracted defensively: no absolute
-paths or `..`, no links, only notebooks and timestamps, and at most MAX_BYTES + 1 bytes per
+paths or `..`, no links, only notebooks and timestamps, and at most MAX_SUBMISSION_BYTES + 1 bytes per
 file (enough for the size check to reject it), MAX_ARCHIVE_BYTES in all.
 """
 
@@ -24,7 +24,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from autograde.grade.sanitize import MAX_BYTES
+from autograde.grade.support.limits import MAX_SUBMISSION_BYTES
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 ZIP_PATTERN = r".*_(?P<student_id>\w+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>.*)"
@@ -74,7 +74,9 @@ def _from_folders(path: Path, module: str) -> tuple[list[Submission], list[Rejec
         inner = folder / module
         notebook_folder = inner if inner.is_dir() and not inner.is_symlink() else folder
         stamp = notebook_folder / "timestamp.txt"
-        timestamp = stamp.read_text(errors="replace").strip()[:64] if stamp.is_file() and not stamp.is_symlink() else None
+        timestamp = (
+            stamp.read_text(errors="replace").strip()[:64] if stamp.is_file() and not stamp.is_symlink() else None
+        )
         files, links = _notebook_files(notebook_folder)
         rejected += links
         if not files:
@@ -107,13 +109,15 @@ def extract(archive: Path, dest: Path) -> list[Rejected]:
                 rejected.append(Rejected(Path(name), "symbolic link in the archive: skipped"))
                 continue
             if total > MAX_ARCHIVE_BYTES:
-                rejected.append(Rejected(Path(name), "the archive holds more than 2 GB of notebooks: the rest was skipped"))
+                rejected.append(
+                    Rejected(Path(name), "the archive holds more than 2 GB of notebooks: the rest was skipped")
+                )
                 break
             target = dest.joinpath(*parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(info) as src, open(target, "wb") as out:
                 copied = 0
-                while copied <= MAX_BYTES:  # stops one chunk past the limit: the size check then rejects it
+                while copied <= MAX_SUBMISSION_BYTES:  # stops one chunk past the limit: the size check then rejects it
                     chunk = src.read(1 << 20)
                     if not chunk:
                         break
@@ -147,13 +151,17 @@ def _from_pattern(folder: Path, pattern: re.Pattern) -> tuple[list[Submission], 
     submissions = []
     for (student, notebook), tries in sorted(attempts.items()):
         tries.sort()
-        rejected += [Rejected(p, f"an earlier attempt of {notebook}: the latest was graded", student) for _, p in tries[:-1]]
+        rejected += [
+            Rejected(p, f"an earlier attempt of {notebook}: the latest was graded", student) for _, p in tries[:-1]
+        ]
         stamp, path = tries[-1]
         submissions.append(Submission(student, path, _timestamp(stamp), notebook))
     return submissions, rejected
 
 
-def collect(path: Path, module: str, scratch: Path, zip_pattern: str = ZIP_PATTERN) -> tuple[list[Submission], list[Rejected]]:
+def collect(
+    path: Path, module: str, scratch: Path, zip_pattern: str = ZIP_PATTERN
+) -> tuple[list[Submission], list[Rejected]]:
     """Submissions found under `path` (folder or .zip), and what was skipped with the reason.
 
     scratch: a folder this step may empty and use (archives are extracted there).
@@ -162,7 +170,10 @@ def collect(path: Path, module: str, scratch: Path, zip_pattern: str = ZIP_PATTE
         folder = scratch / path.stem
         rejected = extract(path, folder)
         pattern = re.compile(zip_pattern)
-        if any(pattern.fullmatch(p.name) or pattern.fullmatch(p.relative_to(folder).as_posix()) for p in folder.rglob("*.ipynb")):
+        if any(
+            pattern.fullmatch(p.name) or pattern.fullmatch(p.relative_to(folder).as_posix())
+            for p in folder.rglob("*.ipynb")
+        ):
             found, more = _from_pattern(folder, pattern)
         else:
             found, more = _from_folders(folder, module)

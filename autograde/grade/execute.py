@@ -26,35 +26,18 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from autograde.grade.support.limits import Limits
+from autograde.grade.support.status import CellRun
+
 KERNEL_NAME = "autograde-python"
 KERNEL_SCRIPT = Path(__file__).with_name("kernel.py")
-
-FAILURE_TEXT = {
-    "timeout": "exceeded the per-cell time limit",
-    "crashed": "crashed the kernel",
-    "memory": "exceeded the memory limit",
-    "processes": "started too many processes",
-    "disk": "wrote too much to disk",
-}
-
-
-@dataclass
-class Limits:
-    cell_timeout: float = 60.0  # seconds per cell
-    notebook_timeout: float = 300.0  # seconds for the whole notebook, retries included
-    memory_mb: int = 2048  # resident memory of the kernel and its children
-    output_kb_per_cell: int = 512
-    output_mb_total: int = 16
-    attempts: int = 8  # runs of the notebook, each skipping the cells that failed before (the deadline still applies)
-    max_processes: int = 64  # processes in one kernel's tree (threads: twice that, enforced by the system when sandboxed as root)
-    disk_mb: int = 256  # files one notebook may write (records, and the working directory without a sandbox)
 
 
 @dataclass
 class Execution:
-    """statuses: cell index -> ran | not_run | a key of FAILURE_TEXT."""
+    """statuses: cell index -> what happened to that cell."""
 
-    statuses: dict[int, str] = field(default_factory=dict)
+    statuses: dict[int, CellRun] = field(default_factory=dict)
     durations: dict[int, float] = field(default_factory=dict)
     attempts: int = 0
     seconds: float = 0.0
@@ -62,10 +45,10 @@ class Execution:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def load(cls, path: Path) -> "Execution":
+    def load(cls, path: Path) -> Execution:
         raw = json.loads(path.read_text())
         return cls(
-            statuses={int(k): v for k, v in raw["statuses"].items()},
+            statuses={int(k): CellRun(v) for k, v in raw["statuses"].items()},
             durations={int(k): v for k, v in raw["durations"].items()},
             attempts=raw["attempts"],
             seconds=raw["seconds"],
@@ -74,7 +57,13 @@ class Execution:
         )
 
 
-KERNEL_ENV = {"TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore", "PYTHONDONTWRITEBYTECODE": "1"}
+KERNEL_ENV = {
+    "TQDM_DISABLE": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONWARNINGS": "ignore",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
 
 
 def execute(
@@ -94,7 +83,7 @@ def execute(
     unprivileged user a sandboxed kernel switches to (grader running as root). With
     record=False hidden tests judge inside the kernel, as when a notebook is run by hand.
     """
-    from autograde.grade import processes
+    from autograde.grade.support import processes
 
     job = {
         "notebook": str(nb_path),
@@ -112,7 +101,10 @@ def execute(
     report.unlink(missing_ok=True)
     with open(workdir / "executor.log", "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "autograde.grade.execute", str(job_path)], stdout=log, stderr=subprocess.STDOUT, preexec_fn=processes.die_with_parent
+            [sys.executable, "-m", "autograde.grade.execute", str(job_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=processes.die_with_parent,
         )
         try:
             proc.wait(timeout=limits.notebook_timeout + 60)
@@ -149,7 +141,13 @@ def _engine():
                 if not any(o.get("name") == "stdout" and "[output truncated" in o.get("text", "") for o in outs):
                     from nbformat.v4 import new_output
 
-                    outs.append(new_output("stream", name="stdout", text="\n[output truncated: this cell printed more than the grader keeps]\n"))
+                    outs.append(
+                        new_output(
+                            "stream",
+                            name="stdout",
+                            text="\n[output truncated: this cell printed more than the grader keeps]\n",
+                        )
+                    )
                 return None
             return super().output(outs, msg, display_id, cell_index)
 
@@ -157,7 +155,9 @@ def _engine():
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, execution_timeout=None, start_timeout=60, **kwargs):
             kwargs = remove_args(["input_path", "log_output", "stdout_file", "stderr_file"], **kwargs)
-            final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name)
+            final = merge_kwargs(
+                kwargs, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name
+            )
             return GradingClient(nb_man, **final).execute()
 
     return GradingEngine
@@ -170,7 +170,8 @@ class _Attempt:
         self.records, self.limits, self.deadline, self.writable = records, limits, deadline, writable
         self.live = records / "live"
         self.current = -1
-        self.stopped_for: str | None = None  # "deadline" or a key of FAILURE_TEXT, set by the watchdog
+        self.stopped_for: CellRun | None = None  # set by the watchdog when it kills the kernel
+        self.past_deadline = False
         self.peak_bytes = 0
         self.done = threading.Event()
 
@@ -186,7 +187,7 @@ class _Attempt:
         self.current = cell_index
 
     def watch(self) -> None:
-        from autograde.grade import processes
+        from autograde.grade.support import processes
 
         cap = self.limits.memory_mb * 2**20
         ticks = 0
@@ -196,21 +197,21 @@ class _Attempt:
             pids = processes.descendants()
             self.peak_bytes = max(self.peak_bytes, processes.peak_rss_bytes(pids))
             if time.monotonic() > self.deadline:
-                reason = "deadline"
+                reason, self.past_deadline = CellRun.TIMEOUT, True
             elif len(pids) > self.limits.max_processes:
-                reason = "processes"
+                reason = CellRun.PROCESSES
             elif processes.memory_bytes(pids) > cap:
-                reason = "memory"
+                reason = CellRun.MEMORY
             elif ticks % 4 == 0 and sum(processes.folder_bytes(f) for f in self.writable) > self.limits.disk_mb * 2**20:
-                reason = "disk"
+                reason = CellRun.DISK
             if reason:
                 self.stopped_for = reason
                 processes.kill_tree()
                 return
 
 
-def _skip_source(kind: str) -> str:
-    return f'raise RuntimeError("skipped by the grader: in an earlier run this cell {FAILURE_TEXT[kind]}")'
+def _skip_source(kind: CellRun) -> str:
+    return f'raise RuntimeError("skipped by the grader: in an earlier run this cell {kind.what_it_did}")'
 
 
 def _prepare_kernel(job: dict, limits: Limits, workdir: Path, records: Path) -> tuple[Path, dict]:
@@ -220,12 +221,19 @@ def _prepare_kernel(job: dict, limits: Limits, workdir: Path, records: Path) -> 
     """
     import tempfile
 
-    from autograde.grade import sandbox
+    from autograde.grade.support import sandbox
 
     runtime = Path(tempfile.mkdtemp(prefix="ag-", dir="/tmp"))  # short: Unix socket paths are limited to ~100 bytes
     os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
     env = dict(KERNEL_ENV, AUTOGRADE_SEED=job["seed"])
-    argv = [sys.executable, str(KERNEL_SCRIPT), "--address-space-mb", str(limits.memory_mb * 4), "--cpu-seconds", str(int(limits.notebook_timeout * 2))]
+    argv = [
+        sys.executable,
+        str(KERNEL_SCRIPT),
+        "--address-space-mb",
+        str(limits.memory_mb * 4),
+        "--cpu-seconds",
+        str(int(limits.notebook_timeout * 2)),
+    ]
     uid = job["kernel_uid"]
     if uid is not None:
         argv += ["--uid", str(uid), "--max-processes", str(2 * limits.max_processes)]
@@ -233,11 +241,23 @@ def _prepare_kernel(job: dict, limits: Limits, workdir: Path, records: Path) -> 
         runtime.chmod(0o711)  # ...and reads its connection file first, as root without capabilities
     argv += ["-f", "{connection_file}"]
     if job["sandbox"] == "bwrap":
-        env.update(HOME="/tmp", IPYTHONDIR="/tmp/ipython", MPLCONFIGDIR="/tmp/matplotlib", LANG="C.UTF-8", PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin")
+        env.update(
+            HOME="/tmp",
+            IPYTHONDIR="/tmp/ipython",
+            MPLCONFIGDIR="/tmp/matplotlib",
+            LANG="C.UTF-8",
+            PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        )
         if job["record"]:
             env["AUTOGRADE_RECORD_DIR"] = sandbox.INSIDE_RECORDS
         argv = sandbox.kernel_command(argv, records / "live", runtime, env, switch_user=uid is not None)
-        config = {"KernelManager": {"transport": "ipc", "ip": str(runtime / "k"), "connection_file": str(runtime / "kernel.json")}}
+        config = {
+            "KernelManager": {
+                "transport": "ipc",
+                "ip": str(runtime / "k"),
+                "connection_file": str(runtime / "kernel.json"),
+            }
+        }
         cwd = workdir
     else:
         env.update(IPYTHONDIR=str(workdir / "ipython"), MPLCONFIGDIR=str(workdir / "matplotlib"))
@@ -248,7 +268,9 @@ def _prepare_kernel(job: dict, limits: Limits, workdir: Path, records: Path) -> 
         cwd.mkdir(parents=True, exist_ok=True)
     spec = workdir / "jupyter" / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
-    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python (grading)", "language": "python"}, indent=1))
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "Python (grading)", "language": "python"}, indent=1)
+    )
     os.environ["JUPYTER_PATH"] = str(workdir / "jupyter")
     from traitlets.config import Config
 
@@ -265,7 +287,7 @@ def run_job(job: dict) -> Execution:
     from papermill.iorw import load_notebook_node
     from papermill.utils import chdir
 
-    from autograde.grade import processes
+    from autograde.grade.support import processes
 
     processes.become_subreaper()
     limits = Limits(**job["limits"])
@@ -277,7 +299,7 @@ def run_job(job: dict) -> Execution:
     source = load_notebook_node(job["notebook"])
     start = time.monotonic()
     deadline = start + limits.notebook_timeout
-    skipped: dict[int, str] = {}
+    skipped: dict[int, CellRun] = {}
     result = Execution()
     nb = source
     for attempt_number in range(1, limits.attempts + 1):
@@ -288,7 +310,9 @@ def run_job(job: dict) -> Execution:
         (records / "live").mkdir(parents=True)
         if job["kernel_uid"] is not None:
             os.chown(records / "live", job["kernel_uid"], job["kernel_uid"])
-        attempt = _Attempt(records, limits, deadline, writable=[records, cwd] if job["sandbox"] != "bwrap" else [records])
+        attempt = _Attempt(
+            records, limits, deadline, writable=[records, cwd] if job["sandbox"] != "bwrap" else [records]
+        )
         watchdog = threading.Thread(target=attempt.watch, daemon=True)
         watchdog.start()
         failure = None
@@ -308,11 +332,11 @@ def run_job(job: dict) -> Execution:
                     config=client_config,
                 )
         except CellTimeoutError:
-            failure = "timeout"
+            failure = CellRun.TIMEOUT
         except DeadKernelError:
-            failure = attempt.stopped_for or "crashed"
+            failure = attempt.stopped_for or CellRun.CRASHED
         except Exception as error:  # noqa: BLE001 - a kernel that cannot start, a broken message
-            failure = attempt.stopped_for or "crashed"
+            failure = attempt.stopped_for or CellRun.CRASHED
             result.notes.append(f"execution stopped: {type(error).__name__}: {str(error)[:200]}")
         finally:
             attempt.done.set()
@@ -326,12 +350,12 @@ def run_job(job: dict) -> Execution:
         if attempt.current < 0:
             result.notes.append("the kernel could not be started")
             break
-        if failure == "deadline":
+        if attempt.past_deadline:
             result.notes.append("the notebook did not finish within its time limit")
-            skipped[attempt.current] = "timeout"
+            skipped[attempt.current] = CellRun.TIMEOUT
             break
         skipped[attempt.current] = failure
-        result.notes.append(f"cell {attempt.current} {FAILURE_TEXT[failure]}; it was skipped and the notebook run again")
+        result.notes.append(f"cell {attempt.current} {failure.what_it_did}; it was skipped and the notebook run again")
         if time.monotonic() > deadline:
             break
 
@@ -340,9 +364,9 @@ def run_job(job: dict) -> Execution:
         if index in skipped:
             result.statuses[index] = skipped[index]
         elif index <= last:
-            result.statuses[index] = "ran"
+            result.statuses[index] = CellRun.RAN
         else:
-            result.statuses[index] = "not_run"
+            result.statuses[index] = CellRun.NOT_RUN
         duration = cell.metadata.get("papermill", {}).get("duration")
         if duration is not None:
             result.durations[index] = duration

@@ -8,18 +8,18 @@ Writing is idempotent: a second run writes the same values.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
-from autograde.grade.results import NotebookResult
+from autograde.files import atomic_write
+from autograde.grade.support.results import NotebookResult
 
 
 def write_results(results: list[NotebookResult], out: Path) -> Path:
     rows = [row for result in results for row in result.rows()]
     path = out / "results.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(rows, indent=1))
-    tmp.replace(path)
+    atomic_write(path, json.dumps(rows, indent=1))
     return path
 
 
@@ -29,15 +29,15 @@ def write_grades(results: list[NotebookResult], notebook_names: list[str], out: 
     for result in results:
         by_student.setdefault(result.student, {})[result.notebook] = result
     path = out / "grades.csv"
-    with open(path.with_suffix(".tmp"), "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student", *[n.removesuffix(".ipynb") for n in notebook_names], "total", "max_points"])
-        for student in sorted(by_student):
-            row = by_student[student]
-            points = [row[n].points if n in row else 0.0 for n in notebook_names]
-            max_points = sum(row[n].max_points for n in notebook_names if n in row)
-            writer.writerow([student, *[f"{p:g}" for p in points], f"{sum(points):g}", f"{max_points:g}"])
-    path.with_suffix(".tmp").replace(path)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["student", *[n.removesuffix(".ipynb") for n in notebook_names], "total", "max_points"])
+    for student in sorted(by_student):
+        row = by_student[student]
+        points = [row[n].points if n in row else 0.0 for n in notebook_names]
+        max_points = sum(row[n].max_points for n in notebook_names if n in row)
+        writer.writerow([student, *[f"{p:g}" for p in points], f"{sum(points):g}", f"{max_points:g}"])
+    atomic_write(path, text.getvalue())
     return path
 
 
@@ -63,6 +63,8 @@ def write_gradebook(results: list[NotebookResult], module: str, db_url: str) -> 
                 notebook_id = result.notebook.removesuffix(".ipynb")
                 for cell in result.cells:
                     grade = gb.find_grade(cell.grade_id, notebook_id, module, student)
-                    grade.auto_score = None if cell.status == "manual" and cell.message != "no response" else cell.points
+                    grade.auto_score = (
+                        None if cell.status == "manual" and cell.message != "no response" else cell.points
+                    )
                     grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
             gb.db.commit()

@@ -18,7 +18,8 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from autograde import notebooks
-from autograde.grade.results import NotebookResult, Summary
+from autograde.files import atomic_write
+from autograde.grade.support.results import NotebookResult, Summary
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -40,10 +41,7 @@ def _page(title: str, body: str, math: bool = False) -> str:
 
 
 def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, text)
     return path
 
 
@@ -64,7 +62,9 @@ def safe_for_html(nb: NotebookNode) -> NotebookNode:
     rich outputs keep only text and bitmaps; the student's markdown (answers, added cells) is escaped."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
-        if cell.cell_type == "markdown" and (str(cell.get("id", "")).startswith("student-") or notebooks.is_solution(cell)):
+        if cell.cell_type == "markdown" and (
+            str(cell.get("id", "")).startswith("student-") or notebooks.is_solution(cell)
+        ):
             cell.source = html.escape(cell.source, quote=False)
         for out in cell.get("outputs", []):
             if "data" in out:
@@ -109,7 +109,10 @@ def write_feedback(course, results: list[NotebookResult]) -> None:
     by_student: dict[str, list[NotebookResult]] = {}
     for result in results:
         by_student.setdefault(result.student, []).append(result)
-        if all(c.status == "missing" for c in result.cells) or not feedback_path(course.out, course.module, result).exists():
+        if (
+            all(c.status == "missing" for c in result.cells)
+            or not feedback_path(course.out, course.module, result).exists()
+        ):
             write_notebook_feedback(course.out, course.module, result, None)
     for student, own in by_student.items():
         total, best = sum(r.points for r in own), sum(r.max_points for r in own)
@@ -122,7 +125,10 @@ def write_feedback(course, results: list[NotebookResult]) -> None:
             f"<h1>{html.escape(course.module)}: {total:g} / {best:g} points</h1><p>Student: {html.escape(student)}</p>"
             f"<table><tr><th>notebook</th><th>points</th><th>notes</th></tr>{rows}</table>"
         )
-        _write(course.out / "feedback" / student / course.module / "index.html", _page(f"{student} · {course.module}", body))
+        _write(
+            course.out / "feedback" / student / course.module / "index.html",
+            _page(f"{student} · {course.module}", body),
+        )
 
 
 def _label(text: str) -> str:
@@ -149,7 +155,9 @@ def score_table(summary: Summary) -> str:
     """Plain-text table: one line per student, autograded points per notebook, total."""
     names = list(dict.fromkeys(r.notebook for r in summary.results))
     width = max([len("student")] + [len(r.student) for r in summary.results])
-    header = f"{'student':<{width}}  " + "  ".join(f"{n.removesuffix('.ipynb')[:16]:>16}" for n in names) + "      total"
+    header = (
+        f"{'student':<{width}}  " + "  ".join(f"{n.removesuffix('.ipynb')[:16]:>16}" for n in names) + "      total"
+    )
     lines = [header, "-" * len(header)]
     by_student: dict[str, dict[str, NotebookResult]] = {}
     for r in summary.results:
@@ -159,12 +167,14 @@ def score_table(summary: Summary) -> str:
         return sum(c.points for c in r.cells), sum(c.max_points for c in r.cells if c.status != "manual")
 
     for student, row in sorted(by_student.items()):
-        cells = "  ".join(f"{'%g/%g' % auto(row[n]):>16}" if n in row else f"{'-':>16}" for n in names)
+        cells = "  ".join(f"{'{:g}/{:g}'.format(*auto(row[n])):>16}" if n in row else f"{'-':>16}" for n in names)
         total = [sum(auto(r)[k] for r in row.values()) for k in (0, 1)]
-        lines.append(f"{student:<{width}}  {cells}  {'%g/%g' % tuple(total):>9}")
+        lines.append(f"{student:<{width}}  {cells}  {'{:g}/{:g}'.format(*total):>9}")
     manual = {r.notebook: sum(c.max_points for c in r.cells if c.status == "manual") for r in summary.results}
     if sum(manual.values()):
-        lines.append(f"(autograded points; {sum(manual.values()):g} more points of free-response answers are graded by a person in nbgrader's formgrader)")
+        lines.append(
+            f"(autograded points; {sum(manual.values()):g} more points of free-response answers are graded by a person in nbgrader's formgrader)"
+        )
     return "\n".join(lines)
 
 
@@ -187,22 +197,68 @@ def write_report(summary: Summary, course, rejected: list[str]) -> Path:
         f"<h1>Cohort report: {html.escape(course.module)}</h1>",
         f"<p>{len(totals)} students · {len(results)} notebooks · mean {sum(totals.values()) / max(len(totals), 1):.1f} / {max_total:g} points"
         f" · {summary.graded} notebooks executed in this run, {summary.reused} reused</p>",
-        "<p>Kernels ran " + ("in a bubblewrap sandbox (no network, read-only system, instructor files hidden)" if course.sandbox == "bwrap" else "without a sandbox (time, memory, process, disk and output limits only)") + ".</p>",
+        "<p>Kernels ran "
+        + (
+            "in a bubblewrap sandbox (no network, read-only system, instructor files hidden)"
+            if course.sandbox == "bwrap"
+            else "without a sandbox (time, memory, process, disk and output limits only)"
+        )
+        + ".</p>",
     ]
     if checks:
         names = list(rates)
         parts.append("<h2>Pass rate per check</h2>")
-        parts.append(_figure(lambda ax: (ax.barh(names[::-1], [rates[n] * 100 for n in names[::-1]], color="#4c8bf5"), ax.set_xlabel("% of students passing"), ax.set_xlim(0, 100), ax.tick_params(axis="y", labelsize=8)), height=0.8 + 0.2 * len(names)))
-        parts.append(_figure(lambda ax: (ax.hist(list(totals.values()), bins=20, color="#4c8bf5"), ax.set_xlabel("total points"), ax.set_ylabel("students"), ax.set_title("score histogram"))))
+        parts.append(
+            _figure(
+                lambda ax: (
+                    ax.barh(names[::-1], [rates[n] * 100 for n in names[::-1]], color="#4c8bf5"),
+                    ax.set_xlabel("% of students passing"),
+                    ax.set_xlim(0, 100),
+                    ax.tick_params(axis="y", labelsize=8),
+                ),
+                height=0.8 + 0.2 * len(names),
+            )
+        )
+        parts.append(
+            _figure(
+                lambda ax: (
+                    ax.hist(list(totals.values()), bins=20, color="#4c8bf5"),
+                    ax.set_xlabel("total points"),
+                    ax.set_ylabel("students"),
+                    ax.set_title("score histogram"),
+                )
+            )
+        )
     if failures:
         labels = [_label(m if len(m) <= 70 else m[:67] + "...") for m, _ in failures]
         parts.append("<h2>Most common failure messages</h2>")
-        parts.append(_figure(lambda ax: (ax.barh(labels[::-1], [n for _, n in failures][::-1], color="#e0564c"), ax.set_xlabel("failed cells"), ax.tick_params(axis="y", labelsize=7)), height=0.8 + 0.3 * len(failures)))
+        parts.append(
+            _figure(
+                lambda ax: (
+                    ax.barh(labels[::-1], [n for _, n in failures][::-1], color="#e0564c"),
+                    ax.set_xlabel("failed cells"),
+                    ax.tick_params(axis="y", labelsize=7),
+                ),
+                height=0.8 + 0.3 * len(failures),
+            )
+        )
         rows = "".join(f"<tr><td>{n}</td><td>{html.escape(m)}</td></tr>" for m, n in failures)
         parts.append(f"<table><tr><th>count</th><th>message</th></tr>{rows}</table>")
     if slowest:
         parts.append("<h2>Slowest notebooks</h2>")
-        parts.append(_figure(lambda ax: (ax.barh([_label(f"{r.student}/{r.notebook}") for r in slowest][::-1], [r.seconds for r in slowest][::-1], color="#f5a04c"), ax.set_xlabel("seconds"), ax.tick_params(axis="y", labelsize=6))))
+        parts.append(
+            _figure(
+                lambda ax: (
+                    ax.barh(
+                        [_label(f"{r.student}/{r.notebook}") for r in slowest][::-1],
+                        [r.seconds for r in slowest][::-1],
+                        color="#f5a04c",
+                    ),
+                    ax.set_xlabel("seconds"),
+                    ax.tick_params(axis="y", labelsize=6),
+                )
+            )
+        )
     problems = [f"{r.student}/{r.notebook}: {r.message}" for r in results if r.message] + rejected
     if problems:
         items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)

@@ -78,7 +78,9 @@ def restore(submission: NotebookNode, source: NotebookNode, release: NotebookNod
             if gid in matched:
                 cell.source = matched[gid].source
                 if matched[gid].cell_type != src.cell_type:
-                    notes.append(f"cell {gid} had been turned into a {matched[gid].cell_type} cell; it was graded as {src.cell_type}")
+                    notes.append(
+                        f"cell {gid} had been turned into a {matched[gid].cell_type} cell; it was graded as {src.cell_type}"
+                    )
             else:
                 cell.source = rel.source
                 missing.append(gid)
@@ -91,7 +93,9 @@ def restore(submission: NotebookNode, source: NotebookNode, release: NotebookNod
         add_student_cells(gid)
 
     if missing:
-        notes.append(f"{len(missing)} cell(s) missing from the submission were restored from the course: {', '.join(missing[:5])}{'...' if len(missing) > 5 else ''}")
+        notes.append(
+            f"{len(missing)} cell(s) missing from the submission were restored from the course: {', '.join(missing[:5])}{'...' if len(missing) > 5 else ''}"
+        )
     if duplicates:
         notes.append(f"{duplicates} duplicated course cell(s) were treated as your own added cells")
     return Restored(out, source_index, notes)

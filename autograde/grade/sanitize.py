@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import nbformat
 from nbformat import NotebookNode
 
 from autograde import notebooks
+from autograde.grade.support.course import Course, digest
+from autograde.grade.support.limits import MAX_SUBMISSION_BYTES
 
 if TYPE_CHECKING:
     from autograde.grade.collect import Submission
-
-MAX_BYTES = 20 * 1024 * 1024
 
 
 @dataclass
@@ -79,14 +80,84 @@ def sanitize(submission: Submission, sources: dict[str, NotebookNode], module: s
     known = submitted_as if submitted_as in sources else None
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ValueError(f"the file is {size / 1e6:.0f} MB, over the {MAX_BYTES / 1e6:.0f} MB limit (clear the outputs and submit again)")
+        if size > MAX_SUBMISSION_BYTES:
+            raise ValueError(
+                f"the file is {size / 1e6:.0f} MB, over the {MAX_SUBMISSION_BYTES / 1e6:.0f} MB limit (clear the outputs and submit again)"
+            )
         nb = _parse(path.read_bytes())
     except (OSError, ValueError, RecursionError, MemoryError) as error:
-        reason = str(error) if isinstance(error, (OSError, ValueError)) else "the file is nested too deeply or too large to read"
+        reason = (
+            str(error)
+            if isinstance(error, (OSError, ValueError))
+            else "the file is nested too deeply or too large to read"
+        )
         return Sanitized(submission, known, None, reason)
     name = identify(nb, sources)
     if name is None:
         return Sanitized(submission, known, None, f"none of its cells belong to a notebook of {module}")
     notes = [] if name == submitted_as else [f"graded as {name} (the file was named {submitted_as})"]
     return Sanitized(submission, name, nb, "", notes)
+
+
+@dataclass
+class Task:
+    """One notebook of one student, ready for the workers."""
+
+    student: str
+    notebook: str
+    submission: Path | None  # the sanitized copy under OUT/submitted (None: nothing gradable)
+    problem: str
+    notes: list[str]
+    fingerprint: str
+    timestamp: str | None
+    seed: str
+
+
+def _choose(candidates: list[Sanitized], notebook: str) -> tuple[Sanitized, list[str]]:
+    """One file per student and notebook: the exact name if present, else the newest."""
+    ranked = sorted(
+        candidates,
+        key=lambda s: (s.problem == "", s.submission.notebook_name == notebook, s.submission.path.stat().st_mtime),
+    )
+    chosen = ranked[-1]
+    ignored = [
+        f"{s.submission.notebook_name} was ignored: {chosen.submission.notebook_name} was graded as {notebook}"
+        for s in ranked[:-1]
+    ]
+    return chosen, ignored
+
+
+def sanitize_all(course: Course, found: list[Submission], key: str) -> tuple[list[Task], dict[str, list[str]]]:
+    """One task per (student, notebook) with a gradable file, its clean copy written where nbgrader
+    keeps submissions (OUT/submitted); notes for the files that matched no notebook."""
+    by_notebook: dict[tuple[str, str], list[Sanitized]] = {}
+    unmatched: dict[str, list[str]] = {}
+    for submission in found:
+        checked = sanitize(submission, course.sources, course.module)
+        if checked.notebook is None:
+            unmatched.setdefault(submission.student, []).append(f"{submission.notebook_name}: {checked.problem}")
+            continue
+        by_notebook.setdefault((submission.student, checked.notebook), []).append(checked)
+    tasks = []
+    for (student, notebook), candidates in sorted(by_notebook.items()):
+        chosen, ignored = _choose(candidates, notebook)
+        copy_path = None
+        raw = b""
+        if chosen.nb is not None:
+            copy_path = course.out / "submitted" / student / course.module / notebook
+            if chosen.submission.path.resolve() != copy_path.resolve():
+                notebooks.write(chosen.nb, copy_path)
+            raw = copy_path.read_bytes()
+        tasks.append(
+            Task(
+                student,
+                notebook,
+                copy_path,
+                chosen.problem,
+                chosen.notes + ignored,
+                digest(course.fingerprint.encode(), raw, chosen.problem.encode()),
+                chosen.submission.timestamp,
+                f"{key}/{student}/{notebook}",
+            )
+        )
+    return tasks, unmatched

@@ -25,18 +25,13 @@ from nbformat.v4 import new_output
 from autograde import notebooks
 from autograde.grade.execute import Execution
 from autograde.grade.restore import Restored
-from autograde.grade.results import CellResult
+from autograde.grade.support.results import CellResult
+from autograde.grade.support.status import CellRun, Status
 from autograde.hidden import PROBES
 from autograde.judge import judge_record, load
 
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 FAILED_CHECK = {"CheckFailure", "HiddenTestFailure", "AssertionError"}
-STATUS_MESSAGES = {
-    "timeout": ("timeout", "this cell exceeded the per-cell time limit"),
-    "crashed": ("error", "the kernel crashed while running this cell"),
-    "memory": ("error", "this cell exceeded the memory limit"),
-    "not_run": ("timeout", "not reached: the notebook ran out of time or stopped earlier"),
-}
 
 
 def _load_record(path: Path):
@@ -53,16 +48,16 @@ def _first_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _error_verdict(outputs: list) -> tuple[str, str] | None:
+def _error_verdict(outputs: list) -> tuple[Status, str] | None:
     """(status, message) from the first error output of a cell, None when there is none."""
     for out in outputs:
         if out.get("output_type") == "error":
             ename, evalue = str(out.get("ename", "")), str(out.get("evalue", ""))
             if ename == "NotImplementedError":
-                return "error", "not implemented yet (the code still raises NotImplementedError)"
+                return Status.ERROR, "not implemented yet (the code still raises NotImplementedError)"
             if ename in FAILED_CHECK:
-                return "fail", _first_line(evalue) or "a check failed"
-            return "error", _first_line(f"{ename}: {evalue}")
+                return Status.FAIL, _first_line(evalue) or "a check failed"
+            return Status.ERROR, _first_line(f"{ename}: {evalue}")
     return None
 
 
@@ -83,7 +78,7 @@ def forbidden_mentions(code: str, names: tuple[str, ...]) -> list[str]:
     return sorted(found)
 
 
-def _judge_cell(cell: NotebookNode, records: Path, seed: str, solution_code: str) -> tuple[str, str]:
+def _judge_cell(cell: NotebookNode, records: Path, seed: str, solution_code: str) -> tuple[Status, str]:
     """(status, message) of a code grade cell that ran without an error output."""
     calls = notebooks.hidden_calls(cell.source)
     for name in calls:
@@ -91,15 +86,21 @@ def _judge_cell(cell: NotebookNode, records: Path, seed: str, solution_code: str
         spec = PROBES.get(name)
         record = _load_record(records / f"{name}.pt")
         if record is None:
-            return "fail", f"{spec.label if spec else name}: the hidden test left no result (was the check tampered with?)"
+            return (
+                Status.FAIL,
+                f"{spec.label if spec else name}: the hidden test left no result (was the check tampered with?)",
+            )
         message = judge_record(name, seed, record)
         if message is not None:
-            return "fail", message
+            return Status.FAIL, message
         if spec is not None:
-            shortcuts = forbidden_mentions(solution_code, spec.forbidden_names)
+            shortcuts = forbidden_mentions(solution_code, spec.forbidden.names)
             if shortcuts:
-                return "fail", f"{spec.label} uses PyTorch's {', '.join(shortcuts)}, which this exercise asks you to implement yourself"
-    return "pass", ""
+                return (
+                    Status.FAIL,
+                    f"{spec.label} uses PyTorch's {', '.join(shortcuts)}, which this exercise asks you to implement yourself",
+                )
+    return Status.PASS, ""
 
 
 @lru_cache(maxsize=1)
@@ -108,14 +109,18 @@ def _hidden_lines() -> frozenset[str]:
     import autograde.hidden
 
     folder = Path(autograde.hidden.__file__).parent
-    lines = (line.strip() for path in folder.glob("*.py") for line in path.read_text().splitlines())
+    lines = (line.strip() for path in folder.rglob("*.py") for line in path.read_text().splitlines())
     return frozenset(line for line in lines if len(line) >= 20)
 
 
 def _without_hidden_lines(text: str) -> str:
     hidden = _hidden_lines()
     kept = [line for line in text.split("\n") if line.strip() not in hidden]
-    return "\n".join(kept) if len(kept) == len(text.split("\n")) else "\n".join(kept) + "\n[lines of the grader's hidden tests removed]\n"
+    return (
+        "\n".join(kept)
+        if len(kept) == len(text.split("\n"))
+        else "\n".join(kept) + "\n[lines of the grader's hidden tests removed]\n"
+    )
 
 
 def scrub(nb: NotebookNode) -> NotebookNode:
@@ -156,16 +161,26 @@ def score(
         gid, max_points = notebooks.grade_id(cell), notebooks.points(cell)
         if cell.cell_type == "markdown":
             unanswered = cell.source.strip() == release.cells[source_index].source.strip()
-            results.append(CellResult(gid, 0.0, max_points, "manual", "no response" if unanswered else "graded by your instructor"))
+            results.append(
+                CellResult(
+                    gid, 0.0, max_points, Status.MANUAL, "no response" if unanswered else "graded by your instructor"
+                )
+            )
             continue
-        state = execution.statuses.get(index, "not_run")
-        if state in STATUS_MESSAGES:
-            status, message = STATUS_MESSAGES[state]
+        run = execution.statuses.get(index, CellRun.NOT_RUN)
+        if run != CellRun.RAN:
+            status, message = run.status, run.sentence
         else:
-            status, message = _error_verdict(cell.get("outputs", [])) or _judge_cell(cell, records_dir / str(index), seed, solution_code)
-        results.append(CellResult(gid, max_points if status == "pass" else 0.0, max_points, status, message))
+            status, message = _error_verdict(cell.get("outputs", [])) or _judge_cell(
+                cell, records_dir / str(index), seed, solution_code
+            )
+        results.append(CellResult(gid, max_points if status == Status.PASS else 0.0, max_points, status, message))
         cell.source = release.cells[source_index].source
-        cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stdout"]
-        if status != "pass":
-            cell.outputs.append(new_output("error", ename=status.capitalize(), evalue=message, traceback=[f"✗ {message}"]))
+        cell.outputs = [
+            o for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stdout"
+        ]
+        if status != Status.PASS:
+            cell.outputs.append(
+                new_output("error", ename=status.value.capitalize(), evalue=message, traceback=[f"✗ {message}"])
+            )
     return results, scrub(autograded)

@@ -1,15 +1,21 @@
 """Hidden tests, kernel side.
 
-A hidden test is a *probe*: `inputs(gen)` builds fresh random inputs from a
-seeded generator and `run(student, inputs)` exercises the student's function
-or class on them and returns plain outputs (tensors, numbers, strings, lists,
-dicts). Nothing here knows the expected values.
+A hidden test is a *probe*: a function `cases(g) -> list[Case]` builds fresh
+random inputs from a seeded generator, and a runner calls the student's
+function or class once per case and returns plain outputs (tensors, numbers,
+strings, lists, dicts, or the probe's declared `output` dataclass). Nothing
+here knows the expected values. Probes live in `autograde/hidden/<module>/<notebook>.py`
+and are registered with the `probe` decorator on their case builder:
 
-The grade cell of an exercise calls a probe, e.g. `hidden.gelu(gelu)`:
+    @probe("softmax", forbidden=SOFTMAX)
+    def softmax_stability(g):
+        return [case("scores near 1e4", randn(g, 4, 6) + 1e4, -1), ...]
+
+The grade cell of an exercise calls it, e.g. `hidden.softmax_stability(softmax)`:
 
 * in a grading run (the grader sets AUTOGRADE_RECORD_DIR), the outputs are
   saved to that folder and judged afterwards by `autograde.judge` in the
-  grader's own process, which regenerates the inputs from the seed. Code in
+  grader's own process, which regenerates the cases from the seed. Code in
   the submission shares the kernel with this module, so nothing it can do
   here (patching torch, faking an exception handler) changes that verdict;
 * otherwise (running a source notebook, `nbgrader autograde`), the outputs
@@ -19,15 +25,19 @@ The grade cell of an exercise calls a probe, e.g. `hidden.gelu(gelu)`:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
+
+from autograde.files import atomic_write
 
 RECORD_DIR_ENV = "AUTOGRADE_RECORD_DIR"
 SEED_ENV = "AUTOGRADE_SEED"
@@ -42,63 +52,144 @@ class HiddenTestFailure(AssertionError):
 
 
 @dataclass(frozen=True)
+class Case:
+    """One call of the student's code, `fn(*args, **kwargs)`, named `label` in failure messages.
+
+    `extra` carries what a custom runner or the judge needs beyond the call (an expression to
+    evaluate, gradients to feed); it never reaches the student's code unless a runner passes it.
+    """
+
+    label: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+def case(label: str, *args: Any, **kwargs: Any) -> Case:
+    """`Case(label, args, kwargs)`: the usual way to write a case."""
+    return Case(label, args, kwargs)
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    """Library shortcuts an exercise must not call: ATen op names (regexes, watched while the
+    student's code runs) and attribute or imported names (read in the solution cell)."""
+
+    ops: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+    def __add__(self, other: Forbidden) -> Forbidden:
+        return Forbidden(self.ops + other.ops, self.names + other.names)
+
+
+Runner = Callable[[Any, Case], Any]
+
+
+def call(student: Any, c: Case) -> Any:
+    """The default runner: the student's function on the case's arguments."""
+    return student(*c.args, **c.kwargs)
+
+
+def call_without_autograd(student: Any, c: Case) -> Any:
+    """The student's function under `torch.inference_mode()`: a manual gradient may not use autograd."""
+    with torch.inference_mode():
+        return student(*c.args, **c.kwargs)
+
+
+@dataclass(frozen=True)
 class Probe:
-    """One hidden test: how to build its inputs and how to exercise the student's code."""
+    """One hidden test: how to build its cases, how to run one, what a run returns."""
 
     name: str  # "<module>.<test>", e.g. "foundations.gelu"
+    home: str  # the file that defines it, autograde.hidden.<module>.<notebook>
     label: str  # what the student implemented, as named in failure messages
-    inputs: Callable[[torch.Generator], Any]
-    run: Callable[[Any, Any], Any]
-    forbidden_ops: tuple[str, ...] = ()  # regexes on ATen op names the student's code must not call
-    forbidden_names: tuple[str, ...] = ()  # attribute names the solution cell must not mention (torch shortcuts)
+    cases: Callable[[torch.Generator], list[Case]]
+    run: Runner = call
+    output: type | None = None  # a dataclass when a run returns several named values
+    forbidden: Forbidden = Forbidden()
+
+    def decode(self, value: Any) -> Any:
+        """A recorded output as the judge reads it: the `output` dataclass rebuilt and checked
+        field by field (a malformed record raises ValueError), or the value itself."""
+        if self.output is None:
+            return value
+        names = [f.name for f in dataclasses.fields(self.output)]
+        if not isinstance(value, dict) or sorted(value) != sorted(names):
+            raise ValueError(f"expected the fields {names}")
+        return self.output(**value)
 
 
 PROBES: dict[str, Probe] = {}
 
 
+def _course_module(python_module: str) -> str:
+    """ "autograde.hidden.transformer.positions" -> "transformer"."""
+    parts = python_module.split(".")
+    if parts[:2] != ["autograde", "hidden"] or len(parts) < 3:
+        raise ValueError(f"probes live in autograde.hidden.<module>.<notebook>, not in {python_module}")
+    return parts[2]
+
+
+class HiddenTest:
+    """What a grade cell calls with the student's object: `hidden.<name>(student)`."""
+
+    def __init__(self, spec: Probe):
+        self.probe = spec
+        self.__name__ = self.__qualname__ = spec.name.split(".", 1)[1]
+
+    def __call__(self, student: Any) -> None:
+        _execute(self.probe, student)
+
+    def __repr__(self) -> str:
+        return f"<hidden test {self.probe.name}>"
+
+
 def probe(
-    inputs: Callable[[torch.Generator], Any],
-    label: str,
-    forbidden_ops: tuple[str, ...] = (),
-    forbidden_names: tuple[str, ...] = (),
-    name: str | None = None,
-    module: str | None = None,
-) -> Callable[[Callable[[Any, Any], Any]], Callable[[Any], None]]:
-    """Register `run` as a probe called `name` (default: the function's name) of `module`
-    (default: the module `run` is defined in).
+    label: str, *, run: Runner = call, output: type | None = None, forbidden: Forbidden = Forbidden()
+) -> Callable[[Callable[[torch.Generator], list[Case]]], HiddenTest]:
+    """Register the decorated case builder as the probe named after it (in its course module)."""
 
-    The returned function is what a grade cell calls with the student's object.
-    """
-
-    def register(run: Callable[[Any, Any], Any]) -> Callable[[Any], None]:
-        test_name = name or run.__name__
-        course_module = (module or run.__module__).rsplit(".", 1)[-1]
-        spec = Probe(f"{course_module}.{test_name}", label, inputs, run, tuple(forbidden_ops), tuple(forbidden_names))
+    def register(cases: Callable[[torch.Generator], list[Case]]) -> HiddenTest:
+        spec = Probe(
+            f"{_course_module(cases.__module__)}.{cases.__name__}",
+            cases.__module__,
+            label,
+            cases,
+            run,
+            output,
+            forbidden,
+        )
+        if spec.name in PROBES and PROBES[spec.name].home != spec.home:
+            raise ValueError(f"two probes are named {spec.name}")
         PROBES[spec.name] = spec
-
-        def hidden_test(student: Any) -> None:
-            _execute(spec, student)
-
-        hidden_test.__name__ = hidden_test.__qualname__ = test_name
-        hidden_test.__doc__ = run.__doc__
-        hidden_test.probe = spec  # type: ignore[attr-defined]
-        return hidden_test
+        return HiddenTest(spec)
 
     return register
 
 
-def _as_given(answer: Any, _: None) -> Any:
+def _single(_: torch.Generator) -> list[Case]:
+    return [Case("")]
+
+
+def _as_given(answer: Any, _: Case) -> Any:
     return answer
 
 
-def answer_probes(module: str, *names: str) -> list[Callable[[Any], None]]:
+def answers(python_module: str, *names: str) -> list[HiddenTest]:
     """Probes for interview answers `q<N>_<topic>`: each records the answer as given; the
-    module's judge compares it with the key."""
-    return [probe(lambda g: None, label=name.split("_")[0].upper(), name=name, module=module)(_as_given) for name in names]
+    notebook's judge compares it with the key."""
+    tests = []
+    for name in names:
+        spec = Probe(
+            f"{_course_module(python_module)}.{name}", python_module, name.split("_")[0].upper(), _single, _as_given
+        )
+        PROBES[spec.name] = spec
+        tests.append(HiddenTest(spec))
+    return tests
 
 
 def generator(name: str, seed: str | None = None) -> torch.Generator:
-    """The generator a probe's inputs come from: a function of the run's seed and the probe's name."""
+    """The generator a probe's cases come from: a function of the run's seed and the probe's name."""
     base = seed if seed is not None else os.environ.get(SEED_ENV, "0")
     digest = hashlib.sha256(f"{base}/{name}".encode()).digest()
     return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
@@ -109,17 +200,13 @@ def randn(g: torch.Generator, *shape: int, dtype: torch.dtype = torch.float64, s
     return scale * torch.randn(*shape, generator=g, dtype=dtype)
 
 
-def raised(error: BaseException) -> dict[str, str]:
-    """How an exception from the student's code appears in outputs: one line, bounded."""
-    return {"raised": f"{type(error).__name__}: {error}"[:MAX_MESSAGE]}
+def randint(g: torch.Generator, low: int, high: int) -> int:
+    """A random int in [low, high]."""
+    return int(torch.randint(low, high + 1, (1,), generator=g).item())
 
 
-def attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call student code; an exception becomes a `raised(...)` entry instead of ending the probe."""
-    try:
-        return fn(*args, **kwargs)
-    except Exception as error:  # noqa: BLE001 - any failure of student code is data here
-        return raised(error)
+def _one_line(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:MAX_MESSAGE]
 
 
 class _OpMonitor(TorchDispatchMode):
@@ -138,7 +225,8 @@ class _OpMonitor(TorchDispatchMode):
 
 
 def plain(value: Any) -> Any:
-    """Outputs reduced to types a record can hold: tensors, numbers, strings, lists, dicts."""
+    """Outputs reduced to types a record can hold: tensors, numbers, strings, lists, dicts
+    (a dataclass becomes the dict of its fields)."""
     if isinstance(value, torch.Tensor):
         return value.detach().to("cpu").as_subclass(torch.Tensor).clone()
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -147,40 +235,42 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return f"<unsupported {type(value).__name__}>"
 
 
-def observe(spec: Probe, student: Any, inputs: Any) -> dict[str, Any]:
-    """Run the probe on copies of `inputs`; the record of what the student's code did."""
-    monitor = _OpMonitor(spec.forbidden_ops) if spec.forbidden_ops else None
-    outputs, error = None, None
+def _run_case(spec: Probe, student: Any, c: Case) -> dict[str, Any]:
+    """{"value": output, "raised": None} or {"value": None, "raised": "<one line>"}."""
     try:
-        if monitor is not None:
-            with monitor:
-                outputs = spec.run(student, copy.deepcopy(inputs))
-        else:
-            outputs = spec.run(student, copy.deepcopy(inputs))
-    except Exception as exc:  # noqa: BLE001 - the record says what went wrong
-        error = raised(exc)["raised"]
-    return {
-        "probe": spec.name,
-        "outputs": plain(outputs),
-        "raised": error,
-        "forbidden": sorted(monitor.seen) if monitor is not None else [],
-    }
+        return {"value": plain(spec.run(student, copy.deepcopy(c))), "raised": None}
+    except Exception as error:  # noqa: BLE001 - any failure of student code is data here
+        return {"value": None, "raised": _one_line(error)}
+
+
+def observe(spec: Probe, student: Any, cases: list[Case]) -> dict[str, Any]:
+    """Run the probe's cases on copies of their inputs: the record of what the student's code did."""
+    monitor = _OpMonitor(spec.forbidden.ops) if spec.forbidden.ops else None
+    if monitor is not None:
+        with monitor:
+            results = [_run_case(spec, student, c) for c in cases]
+    else:
+        results = [_run_case(spec, student, c) for c in cases]
+    return {"probe": spec.name, "cases": results, "forbidden": sorted(monitor.seen) if monitor is not None else []}
 
 
 def _execute(spec: Probe, student: Any) -> None:
-    inputs = spec.inputs(generator(spec.name))
-    record = observe(spec, student, inputs)
+    cases = spec.cases(generator(spec.name))
+    record = observe(spec, student, cases)
     record_dir = os.environ.get(RECORD_DIR_ENV)
     if record_dir:
-        path = Path(record_dir) / f"{spec.name}.pt"
-        torch.save(record, path.with_suffix(".tmp"))
-        os.replace(path.with_suffix(".tmp"), path)
+        atomic_write(Path(record_dir) / f"{spec.name}.pt", lambda tmp: torch.save(record, tmp))
         return
     from autograde.judge import verdict
 
-    message = verdict(spec, inputs, record)
+    message = verdict(spec, cases, record)
     if message is not None:
         raise HiddenTestFailure(message)
+
+
+__all__ = ["Case", "Forbidden", "HiddenTest", "Probe", "answers", "call", "case", "probe", "randn", "randint"]

@@ -15,29 +15,42 @@ from __future__ import annotations
 
 import importlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from types import ModuleType
+from typing import Any
 
 import torch
 
-from autograde.hidden import PROBES, Probe, generator
+from autograde.hidden import PROBES, Case, HiddenTest, Probe, generator
 
 
 class Mismatch(AssertionError):
     """The student's outputs disagree with the reference; the message is safe to show."""
 
 
-JUDGES: dict[str, Callable[[Any, Any], None]] = {}
+Judge = Callable[[Case, Any], None]
+JUDGES: dict[str, Judge] = {}
 
 
-def judge(hidden_test: Callable[[Any], None]) -> Callable[[Callable[[Any, Any], None]], Callable[[Any, Any], None]]:
-    """Register the decorated `fn(inputs, outputs)` as the judge of `hidden_test`."""
+def judge(*hidden_tests: HiddenTest) -> Callable[[Judge], Judge]:
+    """Register the decorated `fn(case, output)` as the judge of each of `hidden_tests`: it is
+    called once per case with what the student's code returned there (the probe's `output`
+    dataclass when it declares one) and raises `Mismatch` when that is wrong."""
 
-    def register(fn: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
-        JUDGES[hidden_test.probe.name] = fn  # type: ignore[attr-defined]
+    def register(fn: Judge) -> Judge:
+        for test in hidden_tests:
+            JUDGES[test.probe.name] = fn
         return fn
 
     return register
+
+
+def probes_for(judge_module: str) -> ModuleType:
+    """The probes a judge file judges: for autograde.judge.<module>.<notebook>, the module
+    autograde.hidden.<module>.<notebook> (by name: its package re-exports the probes, and a probe
+    may share its notebook's name)."""
+    return importlib.import_module(judge_module.replace("autograde.judge.", "autograde.hidden.", 1))
 
 
 def load(module: str) -> None:
@@ -45,46 +58,47 @@ def load(module: str) -> None:
     importlib.import_module(f"autograde.judge.{module}")
 
 
-def verdict(spec: Probe, inputs: Any, record: Any) -> str | None:
-    """None when the record passes; otherwise a one-line message for the student."""
+def _where(spec: Probe, c: Case) -> str:
+    return f"{spec.label}, {c.label}" if c.label else spec.label
+
+
+def verdict(spec: Probe, cases: list[Case], record: Any) -> str | None:
+    """None when the record passes every case; otherwise a one-line message for the student."""
     if not isinstance(record, dict) or record.get("probe") != spec.name:
         return f"{spec.label}: no valid result was recorded for this check"
-    if record.get("raised"):
-        return f"{spec.label} raised {record['raised']} on hidden inputs"[:300]
     if record.get("forbidden"):
         ops = ", ".join(str(op) for op in record["forbidden"])[:100]
         return f"{spec.label} calls PyTorch's built-in ({ops}); this exercise asks you to implement it yourself"
+    results = record.get("cases")
+    if not isinstance(results, list) or len(results) != len(cases) or not all(isinstance(r, dict) for r in results):
+        return f"{spec.label}: no valid result was recorded for this check"
     load(spec.name.split(".")[0])
-    try:
-        JUDGES[spec.name](inputs, record.get("outputs"))
-    except Mismatch as failure:
-        return f"{spec.label}: {failure}"[:300]
-    except Exception:  # noqa: BLE001 - malformed outputs must never crash the grader
-        return f"{spec.label}: returned outputs of the wrong type or structure on hidden inputs"
+    for c, result in zip(cases, results):
+        where = _where(spec, c)
+        if result.get("raised"):
+            return f"{where}: raised {result['raised']}"[:300]
+        try:
+            JUDGES[spec.name](c, spec.decode(result.get("value")))
+        except Mismatch as failure:
+            return f"{where}: {failure}"[:300]
+        except Exception:  # noqa: BLE001 - malformed outputs must never crash the grader
+            return f"{where}: returned outputs of the wrong type or structure"[:300]
     return None
 
 
 def judge_record(name: str, seed: str, record: Any) -> str | None:
-    """Grader entry point: regenerate the probe's inputs from `seed` and judge `record`."""
-    module = name.split(".")[0]
+    """Grader entry point: regenerate the probe's cases from `seed` and judge `record`."""
     try:
-        load(module)
+        load(name.split(".")[0])
     except ModuleNotFoundError:
         return f"unknown hidden test {name!r}"
     spec = PROBES.get(name)
     if spec is None:
         return f"unknown hidden test {name!r}"
-    return verdict(spec, spec.inputs(generator(name, seed)), record)
+    return verdict(spec, spec.cases(generator(name, seed)), record)
 
 
 # -- helpers for judges ---------------------------------------------------------------------
-
-
-def not_raised(value: Any, what: str) -> Any:
-    """Fail when a case's output is an exception record from `autograde.hidden.attempt`."""
-    if isinstance(value, dict) and "raised" in value:
-        raise Mismatch(f"{what}: raised {value['raised']}")
-    return value
 
 
 def expect_close(
@@ -96,7 +110,6 @@ def expect_close(
     dtype: torch.dtype | None = None,
 ) -> None:
     """Fail unless `actual` (tensor or number) matches `expected` in shape and values."""
-    not_raised(actual, what)
     if dtype is not None and (not isinstance(actual, torch.Tensor) or actual.dtype != dtype):
         raise Mismatch(f"{what}: should be a {dtype} tensor")
     if isinstance(actual, bool) or not isinstance(actual, (torch.Tensor, int, float)):
@@ -111,12 +124,6 @@ def expect_close(
         raise Mismatch(f"{what}: wrong values")
 
 
-def paired(cases: list, outputs: Any) -> list[tuple[Any, Any]]:
-    """(case, output) pairs; fails unless there is exactly one output per case."""
-    expect(isinstance(outputs, list) and len(outputs) == len(cases), "wrong number of results")
-    return list(zip(cases, outputs))
-
-
 def expect(condition: bool, message: str) -> None:
     if not condition:
         raise Mismatch(message)
@@ -128,7 +135,7 @@ class Choice:
 
     key: str
 
-    def __call__(self, _: None, answer: Any) -> None:
+    def __call__(self, _: Case, answer: Any) -> None:
         expect(isinstance(answer, str) and answer.strip().lower() == self.key, "incorrect answer")
 
 
@@ -140,7 +147,7 @@ class Number:
     rel: float = 1e-3
     abs: float = 1e-9
 
-    def __call__(self, _: None, answer: Any) -> None:
+    def __call__(self, _: Case, answer: Any) -> None:
         expect(close_number(answer, self.key, rel=self.rel, abs_=self.abs), "incorrect answer")
 
 
@@ -154,4 +161,8 @@ def close_number(actual: Any, expected: float, rel: float = 1e-6, abs_: float = 
     """True when `actual` is a real number (not a bool) within tolerance of `expected`."""
     if isinstance(actual, torch.Tensor) and actual.numel() == 1:
         actual = actual.item()
-    return isinstance(actual, (int, float)) and not isinstance(actual, bool) and math.isclose(actual, expected, rel_tol=rel, abs_tol=abs_)
+    return (
+        isinstance(actual, (int, float))
+        and not isinstance(actual, bool)
+        and math.isclose(actual, expected, rel_tol=rel, abs_tol=abs_)
+    )

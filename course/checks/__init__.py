@@ -9,11 +9,44 @@ None: a grade cell must not end in a value (nbgrader would read it as a score).
 
 from __future__ import annotations
 
+import importlib
 import math
-from types import TracebackType
+import pkgutil
+from types import ModuleType, TracebackType
 from typing import Any
 
 import torch
+
+
+def submodules(package: str) -> list[ModuleType]:
+    """Every submodule of `package` (one per notebook), imported, in name order."""
+    path = importlib.import_module(package).__path__
+    return [
+        importlib.import_module(f"{package}.{info.name}")
+        for info in sorted(pkgutil.iter_modules(path), key=lambda i: i.name)
+    ]
+
+
+def export_submodules(package: str, namespace: dict[str, Any], kind: type | None = None) -> list[str]:
+    """Import every submodule of `package` (one per notebook) and put into `namespace` (the
+    package's own) the public functions and classes each defines, or, with `kind`, its public
+    instances of `kind`: a notebook's grade cells keep calling `checks.check_x(...)` or
+    `hidden.x(...)` on the module's package. Two notebooks that define one name are an error."""
+    origin: dict[str, str] = {}
+    for module in submodules(package):
+        for name, value in vars(module).items():
+            if name.startswith("_"):
+                continue
+            if kind is not None:
+                if not isinstance(value, kind):
+                    continue
+            elif getattr(value, "__module__", None) != module.__name__ or not callable(value):
+                continue
+            if name in origin and namespace[name] is not value:
+                raise ImportError(f"{package}: {name} is defined in both {origin[name]} and {module.__name__}")
+            origin.setdefault(name, module.__name__)
+            namespace[name] = value
+    return sorted(origin)
 
 
 class CheckFailure(AssertionError):
@@ -46,7 +79,9 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except NotImplementedError as error:
-        raise CheckFailure(f"implement `{stub_name(error.__traceback__)}` first (it still raises NotImplementedError)") from None
+        raise CheckFailure(
+            f"implement `{stub_name(error.__traceback__)}` first (it still raises NotImplementedError)"
+        ) from None
 
 
 def expect_tensor(value: Any, what: str, shape: tuple[int, ...] | torch.Size | None = None) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""Process-tree control on Linux: adopt orphans, measure and kill a whole tree."""
+"""Process-tree control: adopt orphans and die with the parent (Linux's prctl), measure and
+kill a whole tree (psutil)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import signal
 import sys
 from pathlib import Path
+
+import psutil
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -33,44 +36,12 @@ def die_with_parent() -> None:
             pass
 
 
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    return children
-
-
 def descendants(pid: int | None = None) -> list[int]:
-    """All processes below `pid` (default: this process), from /proc; [] off Linux."""
-    if not Path("/proc").is_dir():
+    """All processes below `pid` (default: this process); [] when it is gone."""
+    try:
+        return [child.pid for child in psutil.Process(pid or os.getpid()).children(recursive=True)]
+    except psutil.Error:
         return []
-    children = _children_map()
-    found, todo = [], [pid or os.getpid()]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _status_bytes(pids: list[int], field: str) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith(field):
-                    total += int(line.split()[1]) * 1024
-                    break
-        except OSError:
-            pass
-    return total
 
 
 def memory_bytes(pids: list[int]) -> int:
@@ -79,18 +50,29 @@ def memory_bytes(pids: list[int]) -> int:
     total = 0
     for pid in pids:
         try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1]) * 1024
-                    break
-        except OSError:
-            total += _status_bytes([pid], "VmRSS:")
+            process = psutil.Process(pid)
+            try:
+                total += process.memory_full_info().pss
+            except (psutil.AccessDenied, AttributeError):
+                total += process.memory_info().rss
+        except psutil.Error:
+            pass
     return total
 
 
 def peak_rss_bytes(pids: list[int]) -> int:
-    """The sum of each process's own peak resident memory so far (VmHWM)."""
-    return _status_bytes(pids, "VmHWM:")
+    """The sum of each process's own peak resident memory so far (Linux's VmHWM, which psutil
+    does not report); 0 where /proc does not have it."""
+    total = 0
+    for pid in pids:
+        try:
+            line = next(
+                line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmHWM:")
+            )
+            total += int(line.split()[1]) * 1024
+        except (OSError, StopIteration):
+            pass
+    return total
 
 
 def folder_bytes(folder: Path) -> int:
@@ -127,8 +109,8 @@ def kill_tree(pid: int | None = None) -> int:
 
 def _is_zombie(pid: int) -> bool:
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
         return True
 
 

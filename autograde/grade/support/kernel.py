@@ -25,7 +25,9 @@ def main() -> None:
     options, args = {}, sys.argv[1:]
     while args and args[0].startswith("--"):
         options[args[0]], args = int(args[1]), args[2:]
-    limit(resource.RLIMIT_AS, options.get("--address-space-mb", 8192) * 2**20)  # backstop: the executor watches resident memory
+    limit(
+        resource.RLIMIT_AS, options.get("--address-space-mb", 8192) * 2**20
+    )  # backstop: the executor watches resident memory
     limit(resource.RLIMIT_CPU, options.get("--cpu-seconds", 3600))
     limit(resource.RLIMIT_FSIZE, 64 * 2**20)  # no file larger than 64 MB
     limit(resource.RLIMIT_CORE, 0)

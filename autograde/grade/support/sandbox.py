@@ -49,7 +49,18 @@ def _probe_bwrap() -> str:
         return f"bubblewrap is Linux-only (this is {sys.platform})"
     if shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
-    probe = ["bwrap", *_system_binds(), "--proc", "/proc", "--dev", "/dev", "--unshare-all", "--die-with-parent", "--", "true"]
+    probe = [
+        "bwrap",
+        *_system_binds(),
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--unshare-all",
+        "--die-with-parent",
+        "--",
+        "true",
+    ]
     try:
         run = subprocess.run(probe, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as error:
@@ -94,12 +105,18 @@ def _code_binds() -> list[str]:
 def _traversable_parents(binds: list[str]) -> list[str]:
     """bubblewrap creates missing parents of mount points as 0700 root; create them 0755 instead,
     so that an unprivileged kernel can reach what is mounted below them."""
-    targets = [binds[i + 2] for i, arg in enumerate(binds) if arg in ("--ro-bind", "--bind")] + [binds[i + 1] for i, arg in enumerate(binds) if arg == "--tmpfs"]
-    parents = sorted({str(p) for t in targets for p in Path(t).parents if str(p) not in ("/", "/tmp")}, key=lambda p: p.count("/"))
+    targets = [binds[i + 2] for i, arg in enumerate(binds) if arg in ("--ro-bind", "--bind")] + [
+        binds[i + 1] for i, arg in enumerate(binds) if arg == "--tmpfs"
+    ]
+    parents = sorted(
+        {str(p) for t in targets for p in Path(t).parents if str(p) not in ("/", "/tmp")}, key=lambda p: p.count("/")
+    )
     return [arg for parent in parents for arg in ("--perms", "0755", "--dir", parent)]
 
 
-def kernel_command(kernel_argv: list[str], records: Path, runtime: Path, env: dict[str, str], switch_user: bool) -> list[str]:
+def kernel_command(
+    kernel_argv: list[str], records: Path, runtime: Path, env: dict[str, str], switch_user: bool
+) -> list[str]:
     """Wrap a kernel's command line in bubblewrap. `records` and `runtime` are writable inside
     (records at /records, runtime at its own path, where the kernel's sockets live).
 
@@ -109,12 +126,36 @@ def kernel_command(kernel_argv: list[str], records: Path, runtime: Path, env: di
     """
     if switch_user:
         namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
-        namespaces += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_CHOWN"]
+        namespaces += [
+            "--cap-drop",
+            "ALL",
+            "--cap-add",
+            "CAP_SETUID",
+            "--cap-add",
+            "CAP_SETGID",
+            "--cap-add",
+            "CAP_CHOWN",
+        ]
     else:
         namespaces = ["--unshare-all"]
     args = ["bwrap", *namespaces, "--die-with-parent", "--new-session", "--clearenv"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm"]
-    binds = _system_binds() + _code_binds() + ["--bind", str(records), INSIDE_RECORDS, "--bind", str(runtime), str(runtime)]
+    args += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/tmp",
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/dev/shm",
+    ]
+    binds = (
+        _system_binds() + _code_binds() + ["--bind", str(records), INSIDE_RECORDS, "--bind", str(runtime), str(runtime)]
+    )
     args += _traversable_parents(binds) + binds
     args += ["--perms", "1777", "--size", str(WORKDIR_MB * 2**20), "--tmpfs", INSIDE_WORKDIR, "--chdir", INSIDE_WORKDIR]
     for key, value in env.items():

@@ -6,18 +6,22 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-STATUSES = ("pass", "fail", "error", "timeout", "missing", "manual")
+from autograde.files import atomic_write
+from autograde.grade.support.status import Status
 
 
 @dataclass
 class CellResult:
-    """One graded cell. status: pass | fail | error | timeout | missing | manual (left to a person)."""
+    """One graded cell and its `Status`."""
 
     grade_id: str
     points: float
     max_points: float
-    status: str
+    status: Status
     message: str = ""
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
 
 
 @dataclass
@@ -41,19 +45,13 @@ class NotebookResult:
         return sum(c.max_points for c in self.cells)
 
     def rows(self) -> list[dict]:
-        return [
-            {"student": self.student, "notebook": self.notebook, **asdict(cell)}
-            for cell in self.cells
-        ]
+        return [{"student": self.student, "notebook": self.notebook, **asdict(cell)} for cell in self.cells]
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=1))
-        tmp.replace(path)
+        atomic_write(path, json.dumps(asdict(self), indent=1))
 
     @classmethod
-    def load(cls, path: Path) -> "NotebookResult":
+    def load(cls, path: Path) -> NotebookResult:
         raw = json.loads(path.read_text())
         raw["cells"] = [CellResult(**c) for c in raw["cells"]]
         return cls(**raw)

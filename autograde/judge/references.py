@@ -1,0 +1,138 @@
+"""The grader's references, one per concept, shared by every judge that needs it.
+
+Each is written from PyTorch primitives, a paper's formula or its authors' code, never from a
+solution, and tests/test_references.py checks each against PyTorch, a closed form or a
+published number. All compute in float64.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+F = torch.nn.functional
+
+
+def sinusoidal_positions(T: int, d: int) -> torch.Tensor:
+    """(T, d): "Attention Is All You Need", section 3.5, PE(pos, 2i) = sin(pos / 10000^(2i/d)),
+    PE(pos, 2i+1) = cos(pos / 10000^(2i/d)), evaluated entry by entry."""
+    pe = torch.zeros(T, d, dtype=torch.float64)
+    for pos in range(T):
+        for i in range(d // 2):
+            angle = pos / 10000 ** (2 * i / d)
+            pe[pos, 2 * i], pe[pos, 2 * i + 1] = math.sin(angle), math.cos(angle)
+    return pe
+
+
+def rope(x: torch.Tensor, positions: torch.Tensor, theta: float = 10000.0) -> torch.Tensor:
+    """x (..., T, d) rotated by RoPE in the complex form of Meta's Llama code: interleaved pairs
+    (x[2i], x[2i+1]) as complex numbers times polar(1, position * theta^(-2i/d)).
+    positions (T,) or broadcastable against x's leading dimensions plus T."""
+    d = x.shape[-1]
+    freqs = 1.0 / theta ** (torch.arange(0, d, 2, dtype=torch.float64)[: d // 2] / d)
+    angles = positions.to(torch.float64)[..., None] * freqs
+    rotation = torch.polar(torch.ones_like(angles), angles)
+    pairs = torch.view_as_complex(x.to(torch.float64).reshape(*x.shape[:-1], d // 2, 2).contiguous())
+    return torch.view_as_real(pairs * rotation).flatten(-2)
+
+
+def alibi_slopes(n: int) -> list[float]:
+    """The ALiBi authors' get_slopes (ofirpress/attention_with_linear_biases, fairseq)."""
+
+    def power_of_2(n: int) -> list[float]:
+        start = 2 ** (-(2 ** -(math.log2(n) - 3)))
+        return [start * start**i for i in range(n)]
+
+    if math.log2(n).is_integer():
+        return power_of_2(n)
+    closest = 2 ** math.floor(math.log2(n))
+    return power_of_2(closest) + alibi_slopes(2 * closest)[0::2][: n - closest]
+
+
+def alibi_bias(n_heads: int, T: int) -> torch.Tensor:
+    """(n_heads, T, T): slope_h * (j - i) for query i and key j."""
+    distance = torch.tensor([[j - i for j in range(T)] for i in range(T)], dtype=torch.float64)
+    return torch.stack([slope * distance for slope in alibi_slopes(n_heads)])
+
+
+def attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(out, weights) of softmax(q k^T / sqrt(d)) v; mask True = may attend; a query that may
+    attend to nothing gets zero weights and a zero output. The output is PyTorch's fused
+    scaled_dot_product_attention."""
+    q, k, v = q.double(), k.double(), v.double()
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).nan_to_num(0.0)
+    if mask is not None:
+        visible = mask.expand(weights.shape).any(dim=-1, keepdim=True)
+        out = torch.where(visible, out, torch.zeros_like(out))
+    return out, weights
+
+
+BLOCK_WEIGHTS = ("attn_norm", "attn.W_q", "attn.W_k", "attn.W_v", "attn.W_o", "mlp_norm", "mlp.W1", "mlp.W3", "mlp.W2")
+
+
+def llama_block(config: dict, weights: dict[str, torch.Tensor], x: torch.Tensor, prefix: str = "") -> torch.Tensor:
+    """A pre-norm Llama block (RMSNorm, causal GQA attention with RoPE, SwiGLU) from PyTorch
+    primitives; `weights` under TinyGPT's parameter names, x (B, T, d_model)."""
+    d, heads, kv = config["d_model"], config["n_heads"], config["n_kv_heads"]
+    B, T, _ = x.shape
+    W = {k: weights[f"{prefix}{k}.weight"].double() for k in BLOCK_WEIGHTS}
+    x = x.double()
+
+    def split(y: torch.Tensor, count: int) -> torch.Tensor:
+        return y.view(B, T, count, d // heads).transpose(1, 2)
+
+    positions = torch.arange(T)
+    n = F.rms_norm(x, (d,), W["attn_norm"], eps=1e-5)
+    q = rope(split(F.linear(n, W["attn.W_q"]), heads), positions, config["rope_theta"])
+    k = rope(split(F.linear(n, W["attn.W_k"]), kv), positions, config["rope_theta"])
+    v = split(F.linear(n, W["attn.W_v"]), kv)
+    attended = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+    x = x + F.linear(attended.transpose(1, 2).reshape(B, T, d), W["attn.W_o"])
+    n = F.rms_norm(x, (d,), W["mlp_norm"], eps=1e-5)
+    return x + F.linear(F.silu(F.linear(n, W["mlp.W1"])) * F.linear(n, W["mlp.W3"]), W["mlp.W2"])
+
+
+def llama_logits(config: dict, weights: dict[str, torch.Tensor], tokens: torch.Tensor) -> torch.Tensor:
+    """(B, T, vocab): embedding, `n_layers` Llama blocks, a final RMSNorm, the tied output layer."""
+    embed = weights["embed.weight"].double()
+    x = embed[tokens]
+    for layer in range(config["n_layers"]):
+        x = llama_block(config, weights, x, prefix=f"blocks.{layer}.")
+    return F.linear(F.rms_norm(x, (x.shape[-1],), weights["norm.weight"].double(), eps=1e-5), embed)
+
+
+def gpt2_param_count(vocab: int, context: int, d: int, n_layers: int, d_ff: int | None = None) -> int:
+    """Build GPT-2 from torch.nn modules on the meta device and count p.numel(): no formula."""
+    nn, meta = torch.nn, torch.device("meta")
+    d_ff = 4 * d if d_ff is None else d_ff
+
+    def block() -> torch.nn.Module:
+        return nn.ModuleDict(
+            {
+                "ln_1": nn.LayerNorm(d, device=meta),
+                "c_attn": nn.Linear(d, 3 * d, device=meta),
+                "attn_proj": nn.Linear(d, d, device=meta),
+                "ln_2": nn.LayerNorm(d, device=meta),
+                "c_fc": nn.Linear(d, d_ff, device=meta),
+                "mlp_proj": nn.Linear(d_ff, d, device=meta),
+            }
+        )
+
+    model = nn.ModuleDict(
+        {
+            "wte": nn.Embedding(vocab, d, device=meta),
+            "wpe": nn.Embedding(context, d, device=meta),
+            "h": nn.ModuleList(block() for _ in range(n_layers)),
+            "ln_f": nn.LayerNorm(d, device=meta),
+            "lm_head": nn.Linear(d, vocab, bias=False, device=meta),
+        }
+    )
+    model["lm_head"].weight = model["wte"].weight  # tied: parameters() lists the shared tensor once
+    return sum(p.numel() for p in model.parameters())
