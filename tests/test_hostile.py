@@ -269,7 +269,9 @@ def test_sandboxed_kernels_see_nothing_of_the_instructor(graded):
     root, expected, summary = graded
 
     def outputs(student: str) -> str:
-        executed = notebooks.read(root / "out" / ".autograde" / "work" / student / "01_autograd" / "executed.ipynb")
+        executed = notebooks.read(
+            root / "out" / ".autograde" / MODULE / "work" / student / "01_autograd" / "executed.ipynb"
+        )
         return json.dumps([c.get("outputs", []) for c in executed.cells])
 
     assert "blocked" in outputs("networker") and "connected" not in outputs("networker")

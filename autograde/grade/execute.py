@@ -30,7 +30,7 @@ from autograde.grade.support.limits import Limits
 from autograde.grade.support.status import CellRun
 
 KERNEL_NAME = "autograde-python"
-KERNEL_SCRIPT = Path(__file__).with_name("kernel.py")
+KERNEL_SCRIPT = Path(__file__).parent / "support" / "kernel.py"
 
 
 @dataclass
