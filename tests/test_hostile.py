@@ -253,7 +253,11 @@ def test_nobody_loses_grades_and_nothing_escapes(graded):
 
 def test_feedback_leaks_no_hidden_source_and_runs_no_script(graded):
     root, _, _ = graded
-    hidden_source = (settings.ROOT / "autograde" / "hidden" / "foundations.py").read_text().splitlines()
+    hidden_source = [
+        line
+        for path in (settings.ROOT / "autograde" / "hidden").rglob("*.py")
+        for line in path.read_text().splitlines()
+    ]
     distinctive = [line.strip() for line in hidden_source if len(line.strip()) > 30]
     for page in (root / "out" / "feedback").rglob("*.html"):
         text = page.read_text()
