@@ -86,7 +86,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from autograde.demo import run_demo
 
-    return run_demo(workers=args.workers)
+    unknown = [m for m in args.module if m not in settings.modules()]
+    if unknown:
+        print(f"unknown module {unknown[0]!r}; modules: {', '.join(settings.modules())}")
+        return 2
+    return run_demo(args.module or None, workers=args.workers)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -155,7 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.set_defaults(run=cmd_grade)
 
-    p = sub.add_parser("demo", help="check the release, build and grade the demo cohort, print the scores")
+    p = sub.add_parser(
+        "demo", help="check the release, grade each module's demo cohort into workspace/demo/graded, print the scores"
+    )
+    p.add_argument("module", nargs="*", help="modules to grade (default: all, into a fresh folder)")
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(run=cmd_demo)
 

@@ -89,23 +89,32 @@ def expected_points(module: str) -> dict[str, float]:
     return expected
 
 
-def run_demo(workers: int | None = None) -> int:
-    """Check the release, build the demo cohort, grade it, print scores and the report's path."""
+DEMO = settings.WORKSPACE / "demo"
+
+
+def run_demo(modules: list[str] | None = None, workers: int | None = None) -> int:
+    """Check the release, build each module's demo cohort, grade it into one course folder
+    (workspace/demo/graded), print each module's scores and the course totals.
+
+    With every module, the folder starts fresh; with some, only their grades are replaced."""
     from autograde import release
     from autograde.grade import grade
-    from autograde.grade.report import score_table
+    from autograde.grade.report import course_table, score_table
+    from autograde.grade.support.results import course_summaries
 
+    out = DEMO / "graded"
+    if modules is None:
+        modules = settings.modules()
+        shutil.rmtree(out, ignore_errors=True)
     status = 0
-    for module in settings.modules():
+    for module in modules:
         problems = release.check(module)
         print(f"release/{module}: " + ("equals a fresh generation from source" if not problems else "OUT OF DATE"))
         for problem in problems:
             print(f"  {problem}")
         status |= bool(problems)
-        submissions = build_cohort(module, settings.WORKSPACE / "demo" / module / "submissions")
-        out = settings.WORKSPACE / "demo" / module / "graded"
-        shutil.rmtree(out, ignore_errors=True)  # the demo always starts from a fresh output folder
-        summary = grade(module, submissions, out, workers=workers)
+        submissions = build_cohort(module, DEMO / "submissions" / module)
+        summary = grade(module, submissions, out, workers=workers, regrade=True)
         print(f"\n{module}: graded {summary.graded} notebooks in {summary.seconds:.0f} s\n")
         print(score_table(summary))
         expected = expected_points(module)
@@ -114,7 +123,9 @@ def run_demo(workers: int | None = None) -> int:
             if totals.get(student) != want:
                 print(f"  unexpected: {student} scored {totals.get(student)}, expected {want:g}")
                 status = 1
-        print(
-            f"\nreport:   {out / 'report.html'}\nresults:  {out / 'results.json'}\ngrades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}\n"
-        )
+    print("\ncourse totals (autograded points of every module graded so far)\n")
+    print(course_table(course_summaries(out, settings.modules())))
+    print(
+        f"\nreport:   {out / 'report.html'}\nresults:  {out / 'results.json'}\ngrades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}\n"
+    )
     return status

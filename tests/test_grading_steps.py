@@ -274,6 +274,7 @@ def test_hidden_messages_never_carry_expected_values():
 def _reference_records():
     """(probe name, spec, cases, correct record) for every probe, from the reference solutions."""
     import ast
+    import io
 
     from autograde.hidden import observe
     from tests.helpers import base_namespace, only_hidden, source_notebooks
@@ -290,7 +291,10 @@ def _reference_records():
                 spec = PROBES[name]
                 student = namespace[call.args[0].id]
                 cases = spec.cases(generator(name, "forgery"))
-                yield name, spec, cases, observe(spec, student, cases)
+                buffer = io.BytesIO()  # as the grader reads it: saved by the kernel, loaded with weights_only
+                torch.save(observe(spec, student, cases), buffer)
+                buffer.seek(0)
+                yield name, spec, cases, torch.load(buffer, weights_only=True)
 
 
 def _forgeries(value, path=()):
@@ -334,8 +338,6 @@ def test_forged_records_fail_their_judges():
 def test_cohort_report_survives_what_submissions_control(tmp_path):
     """Student names and exception messages reach the report's plots and tables: `$` (matplotlib
     mathtext) and markup must neither crash the report nor inject anything."""
-    from types import SimpleNamespace
-
     from autograde.grade.report import write_report
     from autograde.grade.support.results import CellResult, NotebookResult, Summary
 
@@ -349,7 +351,53 @@ def test_cohort_report_survives_what_submissions_control(tmp_path):
         )
         for i in range(3)
     ]
-    course = SimpleNamespace(module=MODULE, out=tmp_path, sandbox="none")
-    page = write_report(Summary(MODULE, tmp_path, results, graded=3), course, []).read_text()
+    page = write_report(tmp_path, [Summary(MODULE, tmp_path, results, graded=3, sandbox="none")]).read_text()
     assert page.count("data:image/png") == 4, "pass rates, histogram, failure messages, slowest notebooks"
     assert "<script>alert" not in page and "without a sandbox" in page
+
+
+def test_modules_graded_into_one_folder_make_one_course(tmp_path):
+    """grades.csv: a column per notebook and per module and the course total; results.json and
+    report.html cover every module; grading a module again replaces only its grades."""
+    import csv
+
+    from autograde.grade.pipeline import _write_course_outputs
+    from autograde.grade.support.results import CellResult, NotebookResult, Summary
+
+    def summary(module: str, points: float) -> Summary:
+        results = [
+            NotebookResult(student, p.name, [CellResult("x_test", points, 2.0, "pass" if points == 2.0 else "fail")])
+            for student in ("ann", "bob")
+            for p in settings.notebooks(module)
+        ]
+        return Summary(module, tmp_path, results, sandbox="none")
+
+    first, second = settings.modules()[:2]
+    summary(first, 2.0).save()
+    summary(second, 1.0).save()
+    _write_course_outputs(tmp_path)
+    rows = list(csv.reader((tmp_path / "grades.csv").read_text().splitlines()))
+    n1, n2 = len(settings.notebooks(first)), len(settings.notebooks(second))
+    assert rows[0] == [
+        "student",
+        *[p.stem for p in settings.notebooks(first)],
+        first,
+        *[p.stem for p in settings.notebooks(second)],
+        second,
+        "total",
+        "max_points",
+    ]
+    assert rows[1] == ["ann", *["2"] * n1, str(2 * n1), *["1"] * n2, str(n2), str(2 * n1 + n2), str(2 * (n1 + n2))]
+    assert {r["module"] for r in json.loads((tmp_path / "results.json").read_text())} == {first, second}
+    report = (tmp_path / "report.html").read_text()
+    assert "Course totals" in report and f"<h2>{first}</h2>" in report and f"<h2>{second}</h2>" in report
+
+    summary(second, 2.0).save()  # the second module graded again
+    _write_course_outputs(tmp_path)
+    rows = list(csv.reader((tmp_path / "grades.csv").read_text().splitlines()))
+    assert rows[1][1 : n1 + 2] == [*["2"] * n1, str(2 * n1)] and rows[1][n1 + 2 :] == [
+        *["2"] * n2,
+        str(2 * n2),
+        str(2 * (n1 + n2)),
+        str(2 * (n1 + n2)),
+    ]

@@ -253,7 +253,11 @@ def test_nobody_loses_grades_and_nothing_escapes(graded):
 
 def test_feedback_leaks_no_hidden_source_and_runs_no_script(graded):
     root, _, _ = graded
-    hidden_source = (settings.ROOT / "autograde" / "hidden" / "foundations.py").read_text().splitlines()
+    hidden_source = [
+        line
+        for path in (settings.ROOT / "autograde" / "hidden").rglob("*.py")
+        for line in path.read_text().splitlines()
+    ]
     distinctive = [line.strip() for line in hidden_source if len(line.strip()) > 30]
     for page in (root / "out" / "feedback").rglob("*.html"):
         text = page.read_text()
@@ -269,7 +273,9 @@ def test_sandboxed_kernels_see_nothing_of_the_instructor(graded):
     root, expected, summary = graded
 
     def outputs(student: str) -> str:
-        executed = notebooks.read(root / "out" / ".autograde" / "work" / student / "01_autograd" / "executed.ipynb")
+        executed = notebooks.read(
+            root / "out" / ".autograde" / MODULE / "work" / student / "01_autograd" / "executed.ipynb"
+        )
         return json.dumps([c.get("outputs", []) for c in executed.cells])
 
     assert "blocked" in outputs("networker") and "connected" not in outputs("networker")

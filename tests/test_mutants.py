@@ -4,13 +4,14 @@ hint is what the visible check prints for it; the exercise code of every noteboo
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from autograde import notebooks, settings
 from autograde.grade.score import forbidden_mentions
-from autograde.hidden import PROBES
+from autograde.hidden import PROBES, SEED_ENV
 from course.checks import CheckFailure
 from tests.helpers import (
     apply_mutant,
@@ -26,6 +27,10 @@ from tests.mutants import Mutant, catalog, demo_mutant
 
 NOTEBOOKS = source_notebooks()
 ROOTS = ("course/checks", "autograde/hidden", "autograde/judge", "tests/mutants")
+# The grader derives each student's hidden inputs from a secret seed: the hidden tests alone
+# must reject every mutant whatever the seed, here three of them (tests/test_grading.py runs a
+# sample of the mutants through the real grader, on its own seeds).
+SEEDS = ("0", "mutants-1", "mutants-2")
 
 
 def _ids(path: Path) -> str:
@@ -51,8 +56,10 @@ def test_exercise_code_is_mirrored_one_file_per_notebook():
             assert (folder / module / "__init__.py").is_file(), f"{root}/{module} has no __init__.py"
 
 
-def rejected(nb, solution_id: str, code: str, hidden_only: bool) -> bool:
-    """True when at least one grade cell of the exercise fails with `code` as the solution."""
+def rejected(nb, solution_id: str, code: str, hidden_only: bool, seed: str = "0") -> bool:
+    """True when at least one grade cell of the exercise fails with `code` as the solution, the
+    hidden tests drawing their inputs from `seed`."""
+    os.environ[SEED_ENV] = seed
     namespace = base_namespace(nb)
     error = run_cell(code, namespace)
     assert error is None, f"the mutant itself does not run ({error!r}): mutants must be plausible, runnable code"
@@ -94,7 +101,8 @@ def test_every_graded_exercise_has_three_mutants(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids)
-def test_every_mutant_is_rejected(path, capsys):
+def test_every_mutant_is_rejected(path, capsys, monkeypatch):
+    monkeypatch.setenv(SEED_ENV, "0")
     nb = notebooks.read(path)
     survivors, total, by_hidden, hinted = [], 0, 0, 0
     for solution_id, mutants in _mutants(path).items():
@@ -105,10 +113,11 @@ def test_every_mutant_is_rejected(path, capsys):
             where = f"{path.name}:{solution_id}: {mutant.description}"
             if not rejected(nb, solution_id, code, hidden_only=False):
                 survivors.append(f"{where} (grade cells)")
-            if rejected(nb, solution_id, code, hidden_only=True):
-                by_hidden += 1
+            missed = [seed for seed in SEEDS if not rejected(nb, solution_id, code, hidden_only=True, seed=seed)]
+            if missed:
+                survivors.append(f"{where} (hidden tests alone, seeds {missed})")
             else:
-                survivors.append(f"{where} (hidden tests alone)")
+                by_hidden += 1
             if mutant.hint:
                 hinted += 1
                 messages = check_messages(nb, solution_id, code)
@@ -116,7 +125,7 @@ def test_every_mutant_is_rejected(path, capsys):
                     survivors.append(f"{where}: the visible check should say {mutant.hint!r}, it says {messages}")
     with capsys.disabled():
         print(
-            f"\n{_ids(path)}: grade cells reject {total - sum('(grade cells)' in s for s in survivors)}/{total} mutants; hidden tests alone reject {by_hidden}/{total}; {hinted} hints checked"
+            f"\n{_ids(path)}: grade cells reject {total - sum('(grade cells)' in s for s in survivors)}/{total} mutants; hidden tests alone reject {by_hidden}/{total} on seeds {', '.join(SEEDS)}; {hinted} hints checked"
         )
     assert not survivors, "mutants not rejected:\n" + "\n".join(survivors)
 

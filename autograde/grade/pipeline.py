@@ -2,10 +2,13 @@
 
     collect -> sanitize -> restore -> inject -> execute -> score -> record -> report
 
-`grade()` runs them in that order. Collect and sanitize run here (sanitize also chooses one
-file per student and notebook); restore to score run per notebook in worker processes, one
-kernel per core; record and report run here once all results are in. Every finished notebook
-leaves a result file under OUT/.autograde/results, so a run that is killed resumes where it
+`grade()` runs them in that order for one module. Collect and sanitize run here (sanitize also
+chooses one file per student and notebook); restore to score run per notebook in worker
+processes, one kernel per core; record and report run here once all results are in. Several
+modules graded into one OUT share one nbgrader course directory (one assignment per module);
+results.json, grades.csv and report.html cover every module graded there so far, and grading a
+module again replaces only its own grades. Every finished notebook leaves a result file under
+OUT/.autograde/<module>/results, so a run that is killed resumes where it
 stopped, and a second run regrades nothing unless a submission, the course or the grader
 changed (or `regrade=True`).
 """
@@ -31,7 +34,7 @@ from autograde.grade.score import score
 from autograde.grade.support import processes
 from autograde.grade.support.course import Course, prepare_course, run_key
 from autograde.grade.support.limits import Limits
-from autograde.grade.support.results import CellResult, NotebookResult, Summary
+from autograde.grade.support.results import CellResult, NotebookResult, Summary, course_summaries
 from autograde.grade.support.sandbox import KERNEL_UID_BASE, detect
 from autograde.grade.support.status import Status
 
@@ -64,6 +67,7 @@ def grade(
         )
     course = prepare_course(module, out)
     course.sandbox = isolation.kind
+    report.install_mathjax(out)
 
     found, rejected = collect(submissions.resolve(), module, course.state / "archives", zip_pattern)
     tasks, unmatched = sanitize_all(course, found, run_key(course))
@@ -84,14 +88,22 @@ def grade(
         graded=len(todo),
         reused=len(tasks) - len(todo),
         sandbox=isolation.kind if isolation.enabled else f"none: {isolation.reason}",
+        rejected=[f"{r.path.name}: {r.reason}" for r in rejected],
     )
-    record.write_results(results, out)
-    record.write_grades(results, list(course.sources), out)
     record.write_gradebook(results, module, course.db_url)
     report.write_feedback(course, results)
-    report.write_report(summary, course, [f"{r.path.name}: {r.reason}" for r in rejected])
     summary.seconds = round(time.monotonic() - started, 1)
+    summary.save()
+    _write_course_outputs(out)
     return summary
+
+
+def _write_course_outputs(out: Path) -> None:
+    """results.json, grades.csv and report.html for every module graded into `out` so far."""
+    summaries = course_summaries(out, settings.modules())
+    record.write_results(summaries, out)
+    record.write_grades(summaries, {s.module: [p.name for p in settings.notebooks(s.module)] for s in summaries}, out)
+    report.write_report(out, summaries)
 
 
 def grade_notebook(course: Course, task: Task, limits: Limits) -> NotebookResult:

@@ -1,4 +1,5 @@
-"""Record: results.json, grades.csv and nbgrader's gradebook, from the same results.
+"""Record: results.json, grades.csv and nbgrader's gradebook, from the same results. The first two
+cover every module graded into the output folder; the gradebook has one assignment per module.
 
 The gradebook gets an auto score for every graded cell, so `nbgrader formgrader`,
 `nbgrader export` and `nbgrader generate_feedback` work on the output folder.
@@ -13,32 +14,41 @@ import json
 from pathlib import Path
 
 from autograde.files import atomic_write
-from autograde.grade.support.results import NotebookResult
+from autograde.grade.support.results import NotebookResult, Summary
 
 
-def write_results(results: list[NotebookResult], out: Path) -> Path:
-    rows = [row for result in results for row in result.rows()]
+def write_results(summaries: list[Summary], out: Path) -> Path:
+    """OUT/results.json: one row per graded cell of every module graded into OUT."""
+    rows = [{"module": s.module, **row} for s in summaries for result in s.results for row in result.rows()]
     path = out / "results.json"
     atomic_write(path, json.dumps(rows, indent=1))
     return path
 
 
-def write_grades(results: list[NotebookResult], notebook_names: list[str], out: Path) -> Path:
-    """One line per student: points per notebook, total and maximum."""
-    by_student: dict[str, dict[str, NotebookResult]] = {}
-    for result in results:
-        by_student.setdefault(result.student, {})[result.notebook] = result
-    path = out / "grades.csv"
+def write_grades(summaries: list[Summary], notebooks_of: dict[str, list[str]], out: Path) -> Path:
+    """OUT/grades.csv, one line per student: points per notebook, then per module (after its
+    notebooks), the course total and its maximum."""
+    points: dict[str, dict[str, float]] = {}
+    notebook_max: dict[str, float] = {}
+    for summary in summaries:
+        for r in summary.results:
+            points.setdefault(r.student, {})[r.notebook] = r.points
+            notebook_max[r.notebook] = r.max_points
+    columns = [c for s in summaries for c in [*notebooks_of[s.module], s.module]]
     text = io.StringIO(newline="")
     writer = csv.writer(text)
-    writer.writerow(["student", *[n.removesuffix(".ipynb") for n in notebook_names], "total", "max_points"])
-    for student in sorted(by_student):
-        row = by_student[student]
-        points = [row[n].points if n in row else 0.0 for n in notebook_names]
-        max_points = sum(row[n].max_points for n in notebook_names if n in row)
-        writer.writerow([student, *[f"{p:g}" for p in points], f"{sum(points):g}", f"{max_points:g}"])
-    atomic_write(path, text.getvalue())
-    return path
+    writer.writerow(["student", *[c.removesuffix(".ipynb") for c in columns], "total", "max_points"])
+    for student in sorted(points):
+        own, row = points[student], []
+        for s in summaries:
+            row += [own.get(n, 0.0) for n in notebooks_of[s.module]] + [
+                sum(own.get(n, 0.0) for n in notebooks_of[s.module])
+            ]
+        writer.writerow(
+            [student, *[f"{p:g}" for p in row], f"{sum(own.values()):g}", f"{sum(notebook_max.values()):g}"]
+        )
+    atomic_write(out / "grades.csv", text.getvalue())
+    return out / "grades.csv"
 
 
 def write_gradebook(results: list[NotebookResult], module: str, db_url: str) -> None:

@@ -1,9 +1,11 @@
-"""Report: per-student feedback pages and the cohort report, as self-contained HTML.
+"""Report: per-student feedback pages and the cohort report, as self-contained HTML from the Jinja2
+templates in autograde/grade/templates (autoescaped: nothing a submission controls becomes markup).
 
-Feedback shows the student's notebook as graded: their code and outputs, each
-grade cell in its student version with the grader's verdict. It never shows
-hidden-test source or tracebacks from hidden code. Everything a submission
-controls (messages, outputs) is escaped or sanitized before it reaches a page.
+Feedback shows the student's notebook as graded: their code and outputs, each grade cell in its
+student version with the grader's verdict, the notebook's LaTeX rendered by a local MathJax copy
+(OUT/feedback/mathjax, from the jupyter_server_mathjax package: no network). It never shows
+hidden-test source or tracebacks from hidden code. The cohort report covers every module graded
+into the output folder so far.
 """
 
 from __future__ import annotations
@@ -12,46 +14,49 @@ import base64
 import copy
 import html
 import io
+import shutil
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
+import jinja2
 from nbformat import NotebookNode
 
 from autograde import notebooks
 from autograde.files import atomic_write
 from autograde.grade.support.results import NotebookResult, Summary
+from autograde.grade.support.status import Status
 
-STYLE = """
-body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}
-.pass{color:#1a7f37}.fail,.error,.timeout,.missing{color:#cf222e}.manual{color:#6e7781}
-.note{background:#fff8c5;padding:.5rem;border-radius:4px}img{max-width:100%}
-.notebook{border-top:2px solid #ccc;margin-top:2rem}pre{white-space:pre-wrap}
-.jp-InputArea-editor,.input_area{background:#f6f8fa;border-radius:4px;padding:.2rem .5rem;margin:.5rem 0}
-.jp-OutputArea-output pre{background:#fff;border-left:3px solid #ddd;padding-left:.5rem}
-"""
-MATHJAX = '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js" async></script>'
+MATHJAX_DIR = "mathjax"  # under OUT/feedback
 
 
-def _page(title: str, body: str, math: bool = False) -> str:
-    return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{STYLE}</style>{MATHJAX if math else ''}</head><body>{body}</body></html>"
+@lru_cache(maxsize=1)
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
 
 
-def _write(path: Path, text: str) -> Path:
-    atomic_write(path, text)
+def _render(template: str, path: Path, **context) -> Path:
+    atomic_write(path, _templates().get_template(template).render(**context))
     return path
 
 
-def _score_table(result: NotebookResult) -> str:
-    rows = "".join(
-        f"<tr><td>{html.escape(c.grade_id)}</td><td class='{c.status}'>{c.status}</td>"
-        f"<td>{c.points:g} / {c.max_points:g}</td><td>{html.escape(c.message)}</td></tr>"
-        for c in result.cells
-    )
-    return f"<table><tr><th>check</th><th>status</th><th>points</th><th>message</th></tr>{rows}</table>"
+def install_mathjax(out: Path) -> str | None:
+    """Copy MathJax into OUT/feedback once; None when the package is not installed (math then
+    shows as LaTeX source)."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        return None
+    target = out / "feedback" / MATHJAX_DIR
+    if not (target / "MathJax.js").is_file():
+        shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", target, dirs_exist_ok=True)
+    return MATHJAX_DIR
 
 
 SAFE_OUTPUT_TYPES = ("text/plain", "image/png", "image/jpeg")
@@ -78,30 +83,30 @@ def _highlight_css() -> str:
     return HtmlFormatter().get_style_defs(".highlight")
 
 
-def notebook_feedback(result: NotebookResult, module: str, autograded: NotebookNode | None) -> str:
-    from nbconvert import HTMLExporter
-
-    head = (
-        f"<h1>{html.escape(result.notebook)} · {result.points:g} / {result.max_points:g} points</h1>"
-        f"<p>Student: {html.escape(result.student)} · module {html.escape(module)}</p>"
-    )
-    if result.message:
-        head += f"<p class='note'>{html.escape(result.message)}</p>"
-    body = ""
-    if autograded is not None:
-        exporter = HTMLExporter(template_name="basic", exclude_input_prompt=True, exclude_output_prompt=True)
-        body, _ = exporter.from_notebook_node(safe_for_html(autograded))
-        body = f"<style>{_highlight_css()}</style><div class='notebook'>{body}</div>"
-    return _page(f"{result.student} · {result.notebook}", head + _score_table(result) + body, math=True)
-
-
 def feedback_path(out: Path, module: str, result: NotebookResult) -> Path:
     """nbgrader's layout: feedback/<student>/<module>/<notebook>.html."""
     return out / "feedback" / result.student / module / f"{result.notebook.removesuffix('.ipynb')}.html"
 
 
 def write_notebook_feedback(out: Path, module: str, result: NotebookResult, autograded: NotebookNode | None) -> Path:
-    return _write(feedback_path(out, module, result), notebook_feedback(result, module, autograded))
+    """One notebook's feedback page: score table, then the notebook as graded."""
+    notebook_html = ""
+    if autograded is not None:
+        from nbconvert import HTMLExporter
+
+        exporter = HTMLExporter(template_name="basic", exclude_input_prompt=True, exclude_output_prompt=True)
+        notebook_html, _ = exporter.from_notebook_node(safe_for_html(autograded))
+    mathjax = (out / "feedback" / MATHJAX_DIR / "MathJax.js").is_file()
+    return _render(
+        "notebook.html.j2",
+        feedback_path(out, module, result),
+        title=f"{result.student} · {result.notebook}",
+        result=result,
+        module=module,
+        notebook_html=notebook_html,
+        highlight_css=_highlight_css(),
+        mathjax=f"../../{MATHJAX_DIR}/MathJax.js" if mathjax and notebook_html else None,
+    )
 
 
 def write_feedback(course, results: list[NotebookResult]) -> None:
@@ -110,24 +115,21 @@ def write_feedback(course, results: list[NotebookResult]) -> None:
     for result in results:
         by_student.setdefault(result.student, []).append(result)
         if (
-            all(c.status == "missing" for c in result.cells)
+            all(c.status == Status.MISSING for c in result.cells)
             or not feedback_path(course.out, course.module, result).exists()
         ):
             write_notebook_feedback(course.out, course.module, result, None)
     for student, own in by_student.items():
-        total, best = sum(r.points for r in own), sum(r.max_points for r in own)
-        rows = "".join(
-            f"<tr><td><a href='{html.escape(r.notebook.removesuffix('.ipynb'))}.html'>{html.escape(r.notebook)}</a></td>"
-            f"<td>{r.points:g} / {r.max_points:g}</td><td>{html.escape(r.message)}</td></tr>"
-            for r in own
-        )
-        body = (
-            f"<h1>{html.escape(course.module)}: {total:g} / {best:g} points</h1><p>Student: {html.escape(student)}</p>"
-            f"<table><tr><th>notebook</th><th>points</th><th>notes</th></tr>{rows}</table>"
-        )
-        _write(
+        _render(
+            "index.html.j2",
             course.out / "feedback" / student / course.module / "index.html",
-            _page(f"{student} · {course.module}", body),
+            title=f"{student} · {course.module}",
+            mathjax=None,
+            module=course.module,
+            student=student,
+            results=own,
+            total=sum(r.points for r in own),
+            best=sum(r.max_points for r in own),
         )
 
 
@@ -163,12 +165,11 @@ def score_table(summary: Summary) -> str:
     for r in summary.results:
         by_student.setdefault(r.student, {})[r.notebook] = r
 
-    def auto(r: NotebookResult) -> tuple[float, float]:
-        return sum(c.points for c in r.cells), sum(c.max_points for c in r.cells if c.status != "manual")
-
     for student, row in sorted(by_student.items()):
-        cells = "  ".join(f"{'{:g}/{:g}'.format(*auto(row[n])):>16}" if n in row else f"{'-':>16}" for n in names)
-        total = [sum(auto(r)[k] for r in row.values()) for k in (0, 1)]
+        cells = "  ".join(
+            f"{'{:g}/{:g}'.format(*_autograded(row[n])):>16}" if n in row else f"{'-':>16}" for n in names
+        )
+        total = [sum(_autograded(r)[k] for r in row.values()) for k in (0, 1)]
         lines.append(f"{student:<{width}}  {cells}  {'{:g}/{:g}'.format(*total):>9}")
     manual = {r.notebook: sum(c.max_points for c in r.cells if c.status == "manual") for r in summary.results}
     if sum(manual.values()):
@@ -178,94 +179,121 @@ def score_table(summary: Summary) -> str:
     return "\n".join(lines)
 
 
-def write_report(summary: Summary, course, rejected: list[str]) -> Path:
-    """OUT/report.html: pass rates per check, score histogram, common failures, slowest notebooks."""
+def _autograded(r: NotebookResult) -> tuple[float, float]:
+    """(points, max points) without the free-response cells a person grades."""
+    return sum(c.points for c in r.cells), sum(c.max_points for c in r.cells if c.status != Status.MANUAL)
+
+
+def course_table(summaries: list[Summary]) -> str:
+    """Plain-text table: one line per student, autograded points per module, course total."""
+    modules = [s.module for s in summaries]
+    points: dict[str, dict[str, tuple[float, float]]] = {}
+    for s in summaries:
+        for r in s.results:
+            got, best = points.setdefault(r.student, {}).get(s.module, (0.0, 0.0))
+            p, m = _autograded(r)
+            points[r.student][s.module] = (got + p, best + m)
+    width = max([len("student")] + [len(st) for st in points])
+    header = f"{'student':<{width}}  " + "  ".join(f"{m[:16]:>16}" for m in modules) + "      total"
+    lines = [header, "-" * len(header)]
+    for student, row in sorted(points.items()):
+        cells = "  ".join(f"{'{:g}/{:g}'.format(*row[m]):>16}" if m in row else f"{'-':>16}" for m in modules)
+        total = [sum(v[k] for v in row.values()) for k in (0, 1)]
+        lines.append(f"{student:<{width}}  {cells}  {'{:g}/{:g}'.format(*total):>9}")
+    return "\n".join(lines)
+
+
+def _section(summary: Summary) -> dict:
+    """What the report shows for one module: counts, plots, common failures, notes."""
     results = summary.results
-    cells = [(r.notebook, c) for r in results for c in r.cells if c.status != "manual"]
+    cells = [(r.notebook, c) for r in results for c in r.cells if c.status != Status.MANUAL]
     checks: dict[str, list] = {}
     for notebook, cell in cells:
         checks.setdefault(f"{notebook.removesuffix('.ipynb')}:{cell.grade_id}", []).append(cell)
-    rates = {name: sum(c.status == "pass" for c in group) / len(group) for name, group in checks.items()}
+    rates = {name: sum(c.status == Status.PASS for c in group) / len(group) for name, group in checks.items()}
     totals: dict[str, float] = {}
     for r in results:
         totals[r.student] = totals.get(r.student, 0.0) + r.points
-    max_total = sum({r.notebook: r.max_points for r in results}.values())
-    failures = Counter(c.message for _, c in cells if c.status != "pass" and c.message).most_common(10)
+    failures = Counter(c.message for _, c in cells if c.status != Status.PASS and c.message).most_common(10)
     slowest = sorted((r for r in results if r.seconds), key=lambda r: -r.seconds)[:10]
+    names = list(rates)
+    labels = [_label(m if len(m) <= 70 else m[:67] + "...") for m, _ in failures]
+    figures = {
+        "rates": checks
+        and _figure(
+            lambda ax: (
+                ax.barh(names[::-1], [rates[n] * 100 for n in names[::-1]], color="#4c8bf5"),
+                ax.set_xlabel("% of students passing"),
+                ax.set_xlim(0, 100),
+                ax.tick_params(axis="y", labelsize=8),
+            ),
+            height=0.8 + 0.2 * len(names),
+        ),
+        "histogram": checks
+        and _figure(
+            lambda ax: (
+                ax.hist(list(totals.values()), bins=20, color="#4c8bf5"),
+                ax.set_xlabel("total points"),
+                ax.set_ylabel("students"),
+                ax.set_title("score histogram"),
+            )
+        ),
+        "failures": failures
+        and _figure(
+            lambda ax: (
+                ax.barh(labels[::-1], [n for _, n in failures][::-1], color="#e0564c"),
+                ax.set_xlabel("failed cells"),
+                ax.tick_params(axis="y", labelsize=7),
+            ),
+            height=0.8 + 0.3 * len(failures),
+        ),
+        "slowest": slowest
+        and _figure(
+            lambda ax: (
+                ax.barh(
+                    [_label(f"{r.student}/{r.notebook}") for r in slowest][::-1],
+                    [r.seconds for r in slowest][::-1],
+                    color="#f5a04c",
+                ),
+                ax.set_xlabel("seconds"),
+                ax.tick_params(axis="y", labelsize=6),
+            )
+        ),
+    }
+    return {
+        "module": summary.module,
+        "students": len(totals),
+        "notebooks": len(results),
+        "mean": sum(totals.values()) / max(len(totals), 1),
+        "max_total": sum({r.notebook: r.max_points for r in results}.values()),
+        "graded": summary.graded,
+        "reused": summary.reused,
+        "sandbox": summary.sandbox,
+        "figures": figures,
+        "failures": failures,
+        "problems": [f"{r.student}/{r.notebook}: {r.message}" for r in results if r.message] + summary.rejected,
+        "totals": sorted(totals.items()),
+    }
 
-    parts = [
-        f"<h1>Cohort report: {html.escape(course.module)}</h1>",
-        f"<p>{len(totals)} students · {len(results)} notebooks · mean {sum(totals.values()) / max(len(totals), 1):.1f} / {max_total:g} points"
-        f" · {summary.graded} notebooks executed in this run, {summary.reused} reused</p>",
-        "<p>Kernels ran "
-        + (
-            "in a bubblewrap sandbox (no network, read-only system, instructor files hidden)"
-            if course.sandbox == "bwrap"
-            else "without a sandbox (time, memory, process, disk and output limits only)"
-        )
-        + ".</p>",
-    ]
-    if checks:
-        names = list(rates)
-        parts.append("<h2>Pass rate per check</h2>")
-        parts.append(
-            _figure(
-                lambda ax: (
-                    ax.barh(names[::-1], [rates[n] * 100 for n in names[::-1]], color="#4c8bf5"),
-                    ax.set_xlabel("% of students passing"),
-                    ax.set_xlim(0, 100),
-                    ax.tick_params(axis="y", labelsize=8),
-                ),
-                height=0.8 + 0.2 * len(names),
+
+def write_report(out: Path, summaries: list[Summary]) -> Path:
+    """OUT/report.html: course totals, then per module pass rates per check, score histogram,
+    common failures, slowest notebooks and notes on files."""
+    modules = [s.module for s in summaries]
+    course_totals: dict[str, dict[str, float]] = {}
+    for s in summaries:
+        for r in s.results:
+            course_totals.setdefault(r.student, {})[s.module] = (
+                course_totals.get(r.student, {}).get(s.module, 0.0) + r.points
             )
-        )
-        parts.append(
-            _figure(
-                lambda ax: (
-                    ax.hist(list(totals.values()), bins=20, color="#4c8bf5"),
-                    ax.set_xlabel("total points"),
-                    ax.set_ylabel("students"),
-                    ax.set_title("score histogram"),
-                )
-            )
-        )
-    if failures:
-        labels = [_label(m if len(m) <= 70 else m[:67] + "...") for m, _ in failures]
-        parts.append("<h2>Most common failure messages</h2>")
-        parts.append(
-            _figure(
-                lambda ax: (
-                    ax.barh(labels[::-1], [n for _, n in failures][::-1], color="#e0564c"),
-                    ax.set_xlabel("failed cells"),
-                    ax.tick_params(axis="y", labelsize=7),
-                ),
-                height=0.8 + 0.3 * len(failures),
-            )
-        )
-        rows = "".join(f"<tr><td>{n}</td><td>{html.escape(m)}</td></tr>" for m, n in failures)
-        parts.append(f"<table><tr><th>count</th><th>message</th></tr>{rows}</table>")
-    if slowest:
-        parts.append("<h2>Slowest notebooks</h2>")
-        parts.append(
-            _figure(
-                lambda ax: (
-                    ax.barh(
-                        [_label(f"{r.student}/{r.notebook}") for r in slowest][::-1],
-                        [r.seconds for r in slowest][::-1],
-                        color="#f5a04c",
-                    ),
-                    ax.set_xlabel("seconds"),
-                    ax.tick_params(axis="y", labelsize=6),
-                )
-            )
-        )
-    problems = [f"{r.student}/{r.notebook}: {r.message}" for r in results if r.message] + rejected
-    if problems:
-        items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
-        parts.append(f"<h2>Notes on files</h2><ul>{items}</ul>")
-    rows = "".join(
-        f"<tr><td><a href='feedback/{html.escape(s)}/{html.escape(course.module)}/index.html'>{html.escape(s)}</a></td><td>{t:g}</td></tr>"
-        for s, t in sorted(totals.items())
+    module_max = {s.module: sum({r.notebook: r.max_points for r in s.results}.values()) for s in summaries}
+    return _render(
+        "report.html.j2",
+        out / "report.html",
+        title=f"Cohort report · {', '.join(modules)}",
+        mathjax=None,
+        modules=modules,
+        course_totals=sorted(course_totals.items()),
+        module_max=module_max,
+        sections=[_section(s) for s in summaries],
     )
-    parts.append(f"<h2>Scores</h2><table><tr><th>student</th><th>points</th></tr>{rows}</table>")
-    return _write(course.out / "report.html", _page(f"Cohort report · {course.module}", "".join(parts)))

@@ -32,7 +32,8 @@ class Course:
 
     @property
     def state(self) -> Path:
-        return self.out / ".autograde"
+        """The grader's own files for this module (results per notebook, work folders, summary)."""
+        return self.out / ".autograde" / self.module
 
 
 def digest(*parts: bytes) -> str:
@@ -100,7 +101,7 @@ def _check_same_notebooks(out: Path, module: str, names: set[str]) -> None:
 
 def run_key(course: Course) -> str:
     """This output folder's secret, created once: hidden-test inputs derive from it."""
-    path = course.state / "key"
+    path = course.out / ".autograde" / "key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(16))

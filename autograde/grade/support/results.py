@@ -1,4 +1,6 @@
-"""What grading produces: one row per student, notebook and graded cell."""
+"""What grading produces: one row per student, notebook and graded cell; one summary per module
+graded into an output folder (OUT/.autograde/<module>/summary.json), from which the course-wide
+results, grades and report are written."""
 
 from __future__ import annotations
 
@@ -53,13 +55,12 @@ class NotebookResult:
     @classmethod
     def load(cls, path: Path) -> NotebookResult:
         raw = json.loads(path.read_text())
-        raw["cells"] = [CellResult(**c) for c in raw["cells"]]
-        return cls(**raw)
+        return cls(**{**raw, "cells": [CellResult(**c) for c in raw["cells"]]})
 
 
 @dataclass
 class Summary:
-    """A whole grading run."""
+    """The latest grading run of one module."""
 
     module: str
     out: Path
@@ -68,3 +69,27 @@ class Summary:
     reused: int = 0  # notebooks whose earlier result was still valid
     seconds: float = 0.0
     sandbox: str = ""  # how kernels were isolated
+    rejected: list[str] = field(default_factory=list)  # files that were not graded, and why
+
+    @staticmethod
+    def path(out: Path, module: str) -> Path:
+        return out / ".autograde" / module / "summary.json"
+
+    def save(self) -> None:
+        data = asdict(self)
+        data["out"] = str(self.out)
+        atomic_write(self.path(self.out, self.module), json.dumps(data, indent=1))
+
+    @classmethod
+    def load(cls, out: Path, module: str) -> Summary:
+        raw = json.loads(cls.path(out, module).read_text())
+        raw["out"] = out
+        raw["results"] = [
+            NotebookResult(**{**r, "cells": [CellResult(**c) for c in r["cells"]]}) for r in raw["results"]
+        ]
+        return cls(**raw)
+
+
+def course_summaries(out: Path, modules: list[str]) -> list[Summary]:
+    """The summary of every module of `modules` graded into `out` so far, in course order."""
+    return [Summary.load(out, m) for m in modules if Summary.path(out, m).is_file()]

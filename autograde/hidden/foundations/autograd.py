@@ -28,7 +28,10 @@ VALUE_OPS: list[tuple[str, Expression]] = [
     ("relu of a negative value", lambda a, b, c, z: b.relu()),
     ("relu at exactly 0", lambda a, b, c, z: z.relu() + a),
     ("sigmoid", lambda a, b, c, z: c.sigmoid()),
-    ("sigmoid of a large negative value", lambda a, b, c, z: (b * 400).sigmoid()),
+    (
+        "sigmoid of a large negative value",
+        lambda a, b, c, z: (b * 1500).sigmoid(),
+    ),  # b in [-2, -0.5]: below -709, where math.exp(-x) overflows
     ("negation", lambda a, b, c, z: -c),
     ("subtraction", lambda a, b, c, z: a - b),
     ("division", lambda a, b, c, z: c / b),
