@@ -36,7 +36,7 @@ def run_reference(module: str, name: str, fast: bool) -> tuple[Execution, int]:
 
 
 def copied_cohort(module: str, dest: Path, students: int) -> Path:
-    """The demo cohort's profiles (full marks, untouched, partial, one bug) in turn, `students` times."""
+    """The demo cohort's profiles (full marks, partial, one bug) in turn, `students` times."""
     from autograde.demo import build_cohort
 
     demo = build_cohort(module, dest.with_name(dest.name + "-demo"))

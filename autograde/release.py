@@ -99,12 +99,13 @@ def release(module: str) -> list[Path]:
     return generate(module, settings.RELEASE / module)
 
 
-def check(module: str) -> list[str]:
-    """Differences between release/<module> and a fresh generation ([] when equal)."""
+def check(module: str, generated: Path | None = None) -> list[str]:
+    """Differences between release/<module> and a fresh generation ([] when equal). `generated`:
+    a folder nbgrader just generated the module into (a grading run's OUT/release/<module>),
+    instead of generating it again."""
     committed = settings.RELEASE / module
     with tempfile.TemporaryDirectory(prefix="release-check-") as tmp:
-        fresh = Path(tmp) / module
-        generate(module, fresh)
+        fresh = generated or generate_into(module, Path(tmp))
         names = sorted({p.name for p in fresh.glob("*.ipynb")} | {p.name for p in committed.glob("*.ipynb")})
         problems = []
         for name in names:
@@ -113,6 +114,6 @@ def check(module: str) -> list[str]:
                 problems.append(f"release/{module}/{name} is missing")
             elif not b.exists():
                 problems.append(f"release/{module}/{name} has no source notebook")
-            elif a.read_bytes() != b.read_bytes():
+            elif a.read_text(encoding="utf-8") != notebooks.dumps(notebooks.strip_outputs(notebooks.read(b))):
                 problems.append(f"release/{module}/{name} differs from a fresh generation of source/{module}/{name}")
         return problems
