@@ -218,14 +218,14 @@ def test_mutants_lose_points_in_the_grader(module, tmp_path, capsys):
 
 def test_stubs_show_one_line_errors(demo_output):
     """In a real kernel, a stub called by a check or by an experiment shows `implement X first`
-    in one line, not a traceback."""
+    in one line, not a traceback (the partial student leaves the second half of each notebook)."""
     executed = list((DEMO_OUT / ".autograde" / MODULE / "work" / "partial").rglob("executed.ipynb"))
     assert len(executed) == 4
-    seen = 0
     for path in executed:
+        seen = 0
         for c in notebooks.read(path).cells:
             for out in c.get("outputs", []):
                 if out.get("output_type") == "error" and out["ename"] in ("NotImplementedError", "CheckFailure"):
                     assert len(out["traceback"]) == 1 and "implement `" in out["traceback"][0], out["traceback"]
                     seen += 1
-    assert seen >= 20
+        assert seen >= 1, f"{path.parent.name}: no stub error shown"
