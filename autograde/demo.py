@@ -104,7 +104,8 @@ def run_demo(modules: list[str] | None = None, workers: int | None = None) -> in
     out = DEMO / "graded"
     if modules is None:
         modules = settings.modules()
-        shutil.rmtree(out, ignore_errors=True)
+        if out.exists():
+            shutil.rmtree(out)  # a fresh course folder; a folder that cannot be removed is an error
     status = 0
     for module in modules:
         submissions = build_cohort(module, DEMO / "submissions" / module)

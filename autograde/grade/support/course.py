@@ -55,8 +55,8 @@ def prepare_course(module: str, out: Path) -> Course:
     current = {p.name: p.read_text(encoding="utf-8") for p in source_dir.glob("*.ipynb")} if source_dir.is_dir() else {}
     if (
         current != rendered
-        or not (out / "gradebook.db").exists()
         or {p.name for p in release_dir.glob("*.ipynb")} != set(rendered)
+        or not _gradebook_knows(out, module)
     ):
         _check_same_notebooks(out, module, set(rendered))
         shutil.rmtree(source_dir, ignore_errors=True)
@@ -77,6 +77,20 @@ def prepare_course(module: str, out: Path) -> Course:
         {n: notebooks.read(release_dir / n) for n in names},
         digest(GRADER_VERSION.encode(), *[rendered[n].encode() for n in names], *grader_code),
     )
+
+
+def _gradebook_knows(out: Path, module: str) -> bool:
+    """True when OUT's gradebook exists and has `module` as an assignment."""
+    if not (out / "gradebook.db").exists():
+        return False
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        try:
+            gb.find_assignment(module)
+        except MissingEntry:
+            return False
+    return True
 
 
 def _check_same_notebooks(out: Path, module: str, names: set[str]) -> None:
