@@ -61,7 +61,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if args.module not in settings.modules():
         print(f"unknown module {args.module!r}; modules: {', '.join(settings.modules())}")
         return 2
-    limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout, memory_mb=args.memory_mb)
+    limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout, memory_mb=args.memory_mb)
     summary = grade(
         args.module,
         Path(args.submissions),
@@ -128,24 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=None, help="notebooks graded in parallel (default: one per core)")
     p.add_argument("--regrade", action="store_true", help="grade again even notebooks that have not changed")
     limits = Limits()
-    p.add_argument(
-        "--cell-timeout",
-        type=float,
-        default=limits.cell_timeout,
-        help=f"seconds per cell (default {limits.cell_timeout:g})",
-    )
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=limits.notebook_timeout,
-        help=f"seconds per notebook (default {limits.notebook_timeout:g})",
-    )
-    p.add_argument(
-        "--memory-mb",
-        type=int,
-        default=limits.memory_mb,
-        help=f"memory of one notebook's kernel (default {limits.memory_mb})",
-    )
+    for flag, field, what in (
+        ("--cell-timeout", "cell_timeout", "seconds per cell"),
+        ("--timeout", "notebook_timeout", "seconds per notebook"),
+        ("--memory-mb", "memory_mb", "memory of one notebook's kernel, in MB"),
+    ):
+        default = getattr(limits, field)
+        metavar = flag.lstrip("-").upper().replace("-", "_")
+        p.add_argument(
+            flag, dest=field, metavar=metavar, type=type(default), default=default, help=f"{what} (default {default:g})"
+        )
     p.add_argument(
         "--sandbox",
         choices=["auto", "bwrap", "none"],

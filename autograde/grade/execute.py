@@ -277,72 +277,96 @@ def _prepare_kernel(job: dict, limits: Limits, workdir: Path, records: Path) -> 
     return cwd, Config(config)
 
 
+def _run_once(
+    nb, job: dict, limits: Limits, attempt: _Attempt, cwd: Path, client_config, notes: list[str]
+) -> CellRun | None:
+    """One papermill run of `nb` under the attempt's watchdog; how it stopped (None: it finished)."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.engines import papermill_engines
+    from papermill.utils import chdir
+
+    from autograde.grade.support import processes
+
+    watchdog = threading.Thread(target=attempt.watch, daemon=True)
+    watchdog.start()
+    try:
+        with chdir(str(cwd)):
+            papermill_engines.execute_notebook_with_engine(
+                "autograde",
+                nb,
+                kernel_name=KERNEL_NAME,
+                output_path=None,
+                progress_bar=False,
+                execution_timeout=limits.cell_timeout,
+                start_timeout=60,
+                allow_errors=True,
+                on_cell_start=attempt.on_cell_start,
+                output_limits=(limits.output_kb_per_cell * 1024, limits.output_mb_total * 1024 * 1024),
+                config=client_config,
+            )
+        return None
+    except CellTimeoutError:
+        return CellRun.TIMEOUT
+    except DeadKernelError:
+        return attempt.stopped_for or CellRun.CRASHED
+    except Exception as error:  # noqa: BLE001 - a kernel that cannot start, a broken message
+        notes.append(f"execution stopped: {type(error).__name__}: {str(error)[:200]}")
+        return attempt.stopped_for or CellRun.CRASHED
+    finally:
+        attempt.done.set()
+        watchdog.join()
+        attempt.file_records()
+        processes.kill_tree()
+
+
+def _fresh_records(records: Path, kernel_uid: int | None) -> None:
+    shutil.rmtree(records, ignore_errors=True)
+    (records / "live").mkdir(parents=True)
+    if kernel_uid is not None:
+        os.chown(records / "live", kernel_uid, kernel_uid)
+
+
+def _cell_runs(nb, skipped: dict[int, CellRun], last: int, result: Execution) -> None:
+    """What happened to each cell, and how long each that ran took."""
+    for index, cell in enumerate(nb.cells):
+        if index in skipped:
+            result.statuses[index] = skipped[index]
+        else:
+            result.statuses[index] = CellRun.RAN if index <= last else CellRun.NOT_RUN
+        duration = cell.metadata.get("papermill", {}).get("duration")
+        if duration is not None:
+            result.durations[index] = duration
+
+
 def run_job(job: dict) -> Execution:
     """Execute the job's notebook, retrying without the cells that failed fatally."""
     import copy
 
     import nbformat
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.engines import papermill_engines
     from papermill.iorw import load_notebook_node
-    from papermill.utils import chdir
 
     from autograde.grade.support import processes
 
     processes.become_subreaper()
     limits = Limits(**job["limits"])
-    workdir = Path(job["workdir"])
-    records = workdir / "records"
-    cwd, client_config = _prepare_kernel(job, limits, workdir, records)
+    records = Path(job["workdir"]) / "records"
+    cwd, client_config = _prepare_kernel(job, limits, Path(job["workdir"]), records)
     papermill_engines.register("autograde", _engine())
-
     source = load_notebook_node(job["notebook"])
     start = time.monotonic()
     deadline = start + limits.notebook_timeout
     skipped: dict[int, CellRun] = {}
     result = Execution()
-    nb = source
     for attempt_number in range(1, limits.attempts + 1):
         nb = copy.deepcopy(source)
         for index, kind in skipped.items():
             nb.cells[index].source = _skip_source(kind)
-        shutil.rmtree(records, ignore_errors=True)
-        (records / "live").mkdir(parents=True)
-        if job["kernel_uid"] is not None:
-            os.chown(records / "live", job["kernel_uid"], job["kernel_uid"])
+        _fresh_records(records, job["kernel_uid"])
         attempt = _Attempt(
             records, limits, deadline, writable=[records, cwd] if job["sandbox"] != "bwrap" else [records]
         )
-        watchdog = threading.Thread(target=attempt.watch, daemon=True)
-        watchdog.start()
-        failure = None
-        try:
-            with chdir(str(cwd)):
-                papermill_engines.execute_notebook_with_engine(
-                    "autograde",
-                    nb,
-                    kernel_name=KERNEL_NAME,
-                    output_path=None,
-                    progress_bar=False,
-                    execution_timeout=limits.cell_timeout,
-                    start_timeout=60,
-                    allow_errors=True,
-                    on_cell_start=attempt.on_cell_start,
-                    output_limits=(limits.output_kb_per_cell * 1024, limits.output_mb_total * 1024 * 1024),
-                    config=client_config,
-                )
-        except CellTimeoutError:
-            failure = CellRun.TIMEOUT
-        except DeadKernelError:
-            failure = attempt.stopped_for or CellRun.CRASHED
-        except Exception as error:  # noqa: BLE001 - a kernel that cannot start, a broken message
-            failure = attempt.stopped_for or CellRun.CRASHED
-            result.notes.append(f"execution stopped: {type(error).__name__}: {str(error)[:200]}")
-        finally:
-            attempt.done.set()
-            watchdog.join()
-            attempt.file_records()
-            processes.kill_tree()
+        failure = _run_once(nb, job, limits, attempt, cwd, client_config, result.notes)
         result.attempts = attempt_number
         result.peak_mb = max(result.peak_mb, round(attempt.peak_bytes / 2**20, 1))
         if failure is None:
@@ -358,18 +382,7 @@ def run_job(job: dict) -> Execution:
         result.notes.append(f"cell {attempt.current} {failure.what_it_did}; it was skipped and the notebook run again")
         if time.monotonic() > deadline:
             break
-
-    last = attempt.current if failure is not None else len(nb.cells) - 1
-    for index, cell in enumerate(nb.cells):
-        if index in skipped:
-            result.statuses[index] = skipped[index]
-        elif index <= last:
-            result.statuses[index] = CellRun.RAN
-        else:
-            result.statuses[index] = CellRun.NOT_RUN
-        duration = cell.metadata.get("papermill", {}).get("duration")
-        if duration is not None:
-            result.durations[index] = duration
+    _cell_runs(nb, skipped, attempt.current if failure is not None else len(nb.cells) - 1, result)
     result.seconds = time.monotonic() - start
     nbformat.write(nb, job["output"])
     return result

@@ -203,6 +203,19 @@ def course_table(summaries: list[Summary]) -> str:
     return "\n".join(lines)
 
 
+def _bars(labels: list[str], values: list[float], color: str, xlabel: str, size: int, xlim: float | None = None) -> str:
+    """A horizontal bar chart, first label on top (labels escaped for matplotlib's mathtext)."""
+
+    def draw(ax) -> None:
+        ax.barh([_label(t) for t in labels[::-1]], values[::-1], color=color)
+        ax.set_xlabel(xlabel)
+        ax.tick_params(axis="y", labelsize=size)
+        if xlim is not None:
+            ax.set_xlim(0, xlim)
+
+    return _figure(draw, height=max(3.2, 0.8 + 0.25 * len(labels)))
+
+
 def _section(summary: Summary) -> dict:
     """What the report shows for one module: counts, plots, common failures, notes."""
     results = summary.results
@@ -210,54 +223,25 @@ def _section(summary: Summary) -> dict:
     checks: dict[str, list] = {}
     for notebook, cell in cells:
         checks.setdefault(f"{notebook.removesuffix('.ipynb')}:{cell.grade_id}", []).append(cell)
-    rates = {name: sum(c.status == Status.PASS for c in group) / len(group) for name, group in checks.items()}
+    rates = {name: 100 * sum(c.status == Status.PASS for c in group) / len(group) for name, group in checks.items()}
     totals: dict[str, float] = {}
     for r in results:
         totals[r.student] = totals.get(r.student, 0.0) + r.points
     failures = Counter(c.message for _, c in cells if c.status != Status.PASS and c.message).most_common(10)
     slowest = sorted((r for r in results if r.seconds), key=lambda r: -r.seconds)[:10]
-    names = list(rates)
-    labels = [_label(m if len(m) <= 70 else m[:67] + "...") for m, _ in failures]
+
+    def histogram(ax) -> None:
+        ax.hist(list(totals.values()), bins=20, color="#4c8bf5")
+        ax.set(xlabel="total points", ylabel="students", title="score histogram")
+
+    short = [m if len(m) <= 70 else m[:67] + "..." for m, _ in failures]
     figures = {
-        "rates": checks
-        and _figure(
-            lambda ax: (
-                ax.barh(names[::-1], [rates[n] * 100 for n in names[::-1]], color="#4c8bf5"),
-                ax.set_xlabel("% of students passing"),
-                ax.set_xlim(0, 100),
-                ax.tick_params(axis="y", labelsize=8),
-            ),
-            height=0.8 + 0.2 * len(names),
-        ),
-        "histogram": checks
-        and _figure(
-            lambda ax: (
-                ax.hist(list(totals.values()), bins=20, color="#4c8bf5"),
-                ax.set_xlabel("total points"),
-                ax.set_ylabel("students"),
-                ax.set_title("score histogram"),
-            )
-        ),
-        "failures": failures
-        and _figure(
-            lambda ax: (
-                ax.barh(labels[::-1], [n for _, n in failures][::-1], color="#e0564c"),
-                ax.set_xlabel("failed cells"),
-                ax.tick_params(axis="y", labelsize=7),
-            ),
-            height=0.8 + 0.3 * len(failures),
-        ),
+        "rates": checks and _bars(list(rates), list(rates.values()), "#4c8bf5", "% of students passing", 8, xlim=100),
+        "histogram": checks and _figure(histogram),
+        "failures": failures and _bars(short, [n for _, n in failures], "#e0564c", "failed cells", 7),
         "slowest": slowest
-        and _figure(
-            lambda ax: (
-                ax.barh(
-                    [_label(f"{r.student}/{r.notebook}") for r in slowest][::-1],
-                    [r.seconds for r in slowest][::-1],
-                    color="#f5a04c",
-                ),
-                ax.set_xlabel("seconds"),
-                ax.tick_params(axis="y", labelsize=6),
-            )
+        and _bars(
+            [f"{r.student}/{r.notebook}" for r in slowest], [r.seconds for r in slowest], "#f5a04c", "seconds", 6
         ),
     }
     return {

@@ -26,17 +26,11 @@ class Restored:
     notes: list[str] = field(default_factory=list)
 
 
-def restore(submission: NotebookNode, source: NotebookNode, release: NotebookNode) -> Restored:
-    """The notebook to grade: `source` with the student's solutions and added cells.
-
-    `release` is the student version of `source` (same cells): it provides the
-    metadata students' notebooks carry (checksums) and the stubs that replace
-    a deleted solution cell.
-    """
-    if [notebooks.grade_id(c) for c in source.cells] != [notebooks.grade_id(c) for c in release.cells]:
-        raise ValueError("the release notebook does not match its source: regenerate the release")
-    wanted = {notebooks.grade_id(c) for c in source.cells}
-
+def _match(
+    submission: NotebookNode, wanted: set[str]
+) -> tuple[dict[str, NotebookNode], dict[str | None, list[NotebookNode]], int]:
+    """The submission's first cell of each course grade_id; its other cells by the course cell
+    they follow (None: before any); how many course cells it duplicated."""
     matched: dict[str, NotebookNode] = {}
     added_after: dict[str | None, list[NotebookNode]] = {}
     anchor: str | None = None
@@ -49,26 +43,38 @@ def restore(submission: NotebookNode, source: NotebookNode, release: NotebookNod
             continue
         duplicates += gid in wanted
         added_after.setdefault(anchor, []).append(cell)
+    return matched, added_after, duplicates
 
-    notes = []
+
+def _student_cell(cell: NotebookNode, number: int) -> NotebookNode:
+    """A cell the student added: its source only, under an id that marks it as theirs."""
+    new = {"cell_type": cell.cell_type, "id": f"student-{number}", "metadata": {}, "source": cell.source}
+    if cell.cell_type == "code":
+        new.update(outputs=[], execution_count=None)
+    return nbformat.from_dict(new)
+
+
+def restore(submission: NotebookNode, source: NotebookNode, release: NotebookNode) -> Restored:
+    """The notebook to grade: `source` with the student's solutions and added cells.
+
+    `release` is the student version of `source` (same cells): it provides the
+    metadata students' notebooks carry (checksums) and the stubs that replace
+    a deleted solution cell.
+    """
+    if [notebooks.grade_id(c) for c in source.cells] != [notebooks.grade_id(c) for c in release.cells]:
+        raise ValueError("the release notebook does not match its source: regenerate the release")
+    matched, added_after, duplicates = _match(submission, {notebooks.grade_id(c) for c in source.cells})
+    notes, missing = [], []
     out = copy.deepcopy(source)
     out.cells = []
     source_index: dict[str, int] = {}
-    added = 0
 
     def add_student_cells(after: str | None) -> None:
-        nonlocal added
         for cell in added_after.get(after, []):
-            if cell.cell_type not in ("code", "markdown"):
-                continue
-            new = {"cell_type": cell.cell_type, "id": f"student-{added}", "metadata": {}, "source": cell.source}
-            if cell.cell_type == "code":
-                new.update(outputs=[], execution_count=None)
-            out.cells.append(nbformat.from_dict(new))
-            added += 1
+            if cell.cell_type in ("code", "markdown"):
+                out.cells.append(_student_cell(cell, sum(c["id"].startswith("student-") for c in out.cells)))
 
     add_student_cells(None)
-    missing = []
     for index, (src, rel) in enumerate(zip(source.cells, release.cells)):
         gid = notebooks.grade_id(src)
         cell = copy.deepcopy(src)
@@ -91,11 +97,9 @@ def restore(submission: NotebookNode, source: NotebookNode, release: NotebookNod
         out.cells.append(cell)
         source_index[cell["id"]] = index
         add_student_cells(gid)
-
     if missing:
-        notes.append(
-            f"{len(missing)} cell(s) missing from the submission were restored from the course: {', '.join(missing[:5])}{'...' if len(missing) > 5 else ''}"
-        )
+        shown = ", ".join(missing[:5]) + ("..." if len(missing) > 5 else "")
+        notes.append(f"{len(missing)} cell(s) missing from the submission were restored from the course: {shown}")
     if duplicates:
         notes.append(f"{duplicates} duplicated course cell(s) were treated as your own added cells")
     return Restored(out, source_index, notes)
