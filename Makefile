@@ -21,12 +21,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m autograde demo $(if $(filter command line,$(origin MODULE)),$(MODULE))
 
-# lint, then the suite on two workers (tests that share a costly fixture stay together:
-# xdist_group), slowest tests listed
+# lint, then the suite on two workers (each test file on one worker, so that a file's costly
+# fixtures run once), slowest tests listed
 test: $(STAMP)
 	$(VENV)/bin/ruff format --check --quiet .
 	$(VENV)/bin/ruff check --quiet .
-	$(PY) -m pytest -n 2 --dist loadgroup --durations=30
+	$(PY) -m pytest -n 2 --dist loadfile --durations=30
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab release/

@@ -20,7 +20,7 @@ from autograde.demo import expected_points
 from autograde.grade import grade
 from autograde.grade.support import processes
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]  # one worker shares the demo run
+pytestmark = pytest.mark.slow
 MODULE = "01_foundations"
 DEMO_OUT = settings.WORKSPACE / "demo" / "graded"  # every module's demo cohort, one course folder
 DEMO_SUBMISSIONS = settings.WORKSPACE / "demo" / "submissions" / MODULE

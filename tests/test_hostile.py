@@ -19,7 +19,7 @@ from autograde.grade.support.sandbox import detect
 from autograde.notebooks import solution_text
 from tests.helpers import cell
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hostile")]  # one worker shares the module's fixtures
+pytestmark = pytest.mark.slow
 MODULE, NB = "01_foundations", "01_autograd.ipynb"
 VALUE_TESTS = ("value_forward_test", "value_backward_test", "value_graph_test")
 ANSWER_TESTS = ("interview_q1_test", "interview_q2_test", "interview_q3_test")

@@ -28,7 +28,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("publish")]  # one worker shares the module's fixtures
+pytestmark = pytest.mark.slow
 
 NOTEBOOK = "release/01_foundations/01_autograd.ipynb"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

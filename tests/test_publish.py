@@ -15,8 +15,6 @@ from autograde import notebooks, publish, release, settings
 from autograde.__main__ import main
 from tests.helpers import source_notebooks
 
-pytestmark = pytest.mark.xdist_group("publish")  # shares the published repository with test_launch.py
-
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
