@@ -90,6 +90,34 @@ def time_checkpoints() -> bool:
     return ok
 
 
+def time_fence() -> None:
+    """What the fence costs: a fenced call (TinyGPT's `rope` on a tiny tensor) and a pure-Python
+    loop, each inside and outside a watch. The student's own code is never traced."""
+    import timeit
+
+    import torch
+
+    from autograde import fence
+    from course.models import rope
+
+    fence.install()
+    x, positions = torch.ones(1, 2, 4), torch.arange(2)
+
+    def loop() -> int:  # the shape of a BPE merge or a block allocator: Python only
+        return sum(i % 7 for i in range(200_000))
+
+    def seconds(fn, number: int) -> float:
+        return min(timeit.repeat(fn, number=number, repeat=5)) / number
+
+    call, pure = seconds(lambda: rope(x, positions, 10000.0), 2000), seconds(loop, 5)
+    with fence.watching():
+        call_watched, pure_watched = seconds(lambda: rope(x, positions, 10000.0), 2000), seconds(loop, 5)
+    print(
+        f"fence: a fenced call {call * 1e6:.1f} us (watched {call_watched * 1e6:.1f} us); "
+        f"a pure-Python loop {pure * 1e3:.1f} ms (watched {pure_watched * 1e3:.1f} ms)\n"
+    )
+
+
 def run_bench(workers: int | None = None, students: int = 40, versus_module: str = "01_foundations") -> int:
     from autograde.demo import build_cohort
     from autograde.grade import grade
@@ -100,6 +128,7 @@ def run_bench(workers: int | None = None, students: int = 40, versus_module: str
         f"machine: {os.cpu_count()} cores; budgets: full <= {BUDGET_FULL_S:g} s, FAST <= {BUDGET_FAST_S:g} s, peak <= {BUDGET_MB:g} MB\n"
     )
     status |= not time_checkpoints()
+    time_fence()
     print(f"{'notebook':40s} {'full s':>7s} {'FAST s':>7s} {'peak MB':>8s}  errors  verdict")
     for module in settings.modules():
         for path in settings.notebooks(module):

@@ -172,6 +172,10 @@ def student_readme(modules: list[str]) -> str:
     )
 
 
+# What the notebooks link to besides themselves: the pretrained models' documentation.
+DOCS = ("docs/tinygpt.md", "docs/tinygpt_learning_curves.png")
+
+
 def course_files() -> list[Path]:
     """The files of the `course` package, without caches."""
     root = settings.ROOT / "course"
@@ -195,6 +199,8 @@ def contents() -> dict[str, bytes]:
             files[f"release/{module}/{path.name}"] = path.read_bytes()
     for path in course_files():
         files[path.relative_to(settings.ROOT).as_posix()] = path.read_bytes()
+    for name in DOCS:
+        files[name] = (settings.ROOT / name).read_bytes()
     files["environment.yml"] = environment_yml().encode()
     files["postBuild"] = POSTBUILD.encode()
     files["pyproject.toml"] = student_pyproject().encode()

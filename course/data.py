@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import lzma
 import math
 from importlib import resources
 
 import torch
 
 CORPUS_FILE = "pydoc_topics.json.gz"
+STDLIB_FILE = "stdlib_corpus.json.xz"
+HELD_OUT_EVERY = 20  # of the stdlib files sorted by path, numbers 0, 20, 40, ... are held out
 
 
 def two_moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -66,4 +69,24 @@ def pydoc_corpus() -> tuple[str, str]:
     names = sorted(topics)
     held_out = [topics[n] for i, n in enumerate(names) if i % 10 == 0]
     train = [topics[n] for i, n in enumerate(names) if i % 10 != 0]
+    return "\n\n".join(train), "\n\n".join(held_out)
+
+
+def stdlib_files() -> dict[str, str]:
+    """The source of Python's standard library, file by file ({relative path: text}): the `.py` files
+    of CPython 3.11.7's `Lib/` without tests, site-packages, the generated codec tables of
+    `encodings/` and `pydoc_data/` (the documentation, module 03's second domain), duplicates removed.
+    Shipped compressed with the course, so that every Python version sees the same bytes."""
+    with resources.as_file(resources.files("course") / "assets" / STDLIB_FILE) as path:
+        return json.loads(lzma.decompress(path.read_bytes()).decode("utf-8"))
+
+
+def stdlib_corpus() -> tuple[str, str]:
+    """The language-model corpus, split by file: (train text, held-out text), files joined by blank lines.
+
+    Files are sorted by path; every HELD_OUT_EVERY-th (0, 20, 40, ...) is held out, so no file is in both."""
+    files = stdlib_files()
+    names = sorted(files)
+    held_out = [files[n] for i, n in enumerate(names) if i % HELD_OUT_EVERY == 0]
+    train = [files[n] for i, n in enumerate(names) if i % HELD_OUT_EVERY != 0]
     return "\n\n".join(train), "\n\n".join(held_out)

@@ -81,7 +81,8 @@ class Attention(nn.Module):
         self.W_v = nn.Linear(c.d_model, c.n_kv_heads * c.d_head, bias=False)
         self.W_o = nn.Linear(c.n_heads * c.d_head, c.d_model, bias=False)
 
-    def forward(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, T, d_model); positions (T,) or (B, 1, T); mask None (causal) or bool (B, 1, T, T), True = may attend."""
         c = self.c
 
         def heads(projection: nn.Linear, count: int) -> torch.Tensor:  # (B, T, count * d_head) -> (B, count, T, d_head)
@@ -94,10 +95,13 @@ class Attention(nn.Module):
             q,
             k,
             heads(self.W_v, c.n_kv_heads),
-            is_causal=True,
+            attn_mask=None if mask is None else mask | ~mask.any(-1, keepdim=True),
+            is_causal=mask is None,
             dropout_p=c.dropout if self.training else 0.0,
             enable_gqa=True,
         )
+        if mask is not None:  # a query that may attend to nothing reads zeros
+            out = out * mask.any(-1, keepdim=True)
         return self.W_o(out.transpose(1, 2).flatten(2))
 
 
@@ -119,8 +123,8 @@ class Block(nn.Module):
         self.mlp_norm, self.mlp = RMSNorm(c.d_model, c.norm_eps), SwiGLU(c)
         self.dropout = nn.Dropout(c.dropout)
 
-    def forward(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-        x = x + self.dropout(self.attn(self.attn_norm(x), positions))
+    def forward(self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        x = x + self.dropout(self.attn(self.attn_norm(x), positions, mask))
         return x + self.dropout(self.mlp(self.mlp_norm(x)))
 
 
@@ -141,15 +145,43 @@ class TinyGPT(nn.Module):
         if isinstance(module, (nn.Linear, nn.Embedding)):
             nn.init.normal_(module.weight, std=0.02)
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """tokens: (B, T) int64 with T <= context. Returns logits (B, T, vocab_size)."""
-        T = tokens.shape[1]
-        if T > self.config.context:
-            raise ValueError(f"sequence of {T} tokens is longer than the model's context of {self.config.context}")
-        positions = torch.arange(T, device=tokens.device)
-        x = self.embed(tokens)
+    def forward(
+        self,
+        tokens: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+        embeddings: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Logits (B, T, vocab_size) of `tokens` (B, T) int64, or of `embeddings` (B, T, d_model) fed in their place.
+
+        positions: (T,) or (B, T), default 0..T-1 (the model was trained on positions below its context).
+        mask: bool (B, T, T) or (B, 1, T, T), True = query row may attend to key column; replaces the
+        causal mask when given (packed or padded sequences). A row that may attend to nothing reads zeros.
+        """
+        if (tokens is None) == (embeddings is None):
+            raise ValueError("give exactly one of tokens (B, T) and embeddings (B, T, d_model)")
+        x = self.embed(tokens) if embeddings is None else embeddings
+        if x.dim() != 3 or x.shape[-1] != self.config.d_model:
+            raise ValueError(
+                f"expected tokens (B, T) or embeddings (B, T, {self.config.d_model}), got {tuple(x.shape)}"
+            )
+        B, T = x.shape[:2]
+        if positions is None:
+            if T > self.config.context:
+                raise ValueError(f"sequence of {T} tokens is longer than the model's context of {self.config.context}")
+            positions = torch.arange(T, device=x.device)
+        elif positions.shape[-1] != T or positions.dim() not in (1, 2):
+            raise ValueError(f"positions must have shape ({T},) or ({B}, {T}), got {tuple(positions.shape)}")
+        elif positions.dim() == 2:
+            positions = positions[:, None, :]  # (B, 1, T): broadcast over heads
+        if mask is not None:
+            if mask.dtype != torch.bool or mask.shape[-2:] != (T, T) or mask.dim() not in (3, 4):
+                raise ValueError(
+                    f"mask must be bool of shape ({B}, {T}, {T}) or ({B}, 1, {T}, {T}), got {mask.dtype} {tuple(mask.shape)}"
+                )
+            mask = mask[:, None] if mask.dim() == 3 else mask
         for block in self.blocks:
-            x = block(x, positions)
+            x = block(x, positions, mask)
         return self.norm(x) @ self.embed.weight.T  # head tied to the embedding
 
     def loss(self, tokens: torch.Tensor) -> torch.Tensor:

@@ -245,8 +245,8 @@ def test_judges_reject_malformed_records_without_crashing(junk):
         per_case = [{"value": junk, "raised": None} for _ in cases]
         for record in (
             junk,
-            {"probe": name, "cases": junk, "forbidden": []},
-            {"probe": name, "cases": per_case, "forbidden": []},
+            {"probe": name, "cases": junk, "forbidden": [], "fenced": [], "tampered": []},
+            {"probe": name, "cases": per_case, "forbidden": [], "fenced": [], "tampered": []},
         ):
             message = verdict(spec, cases, record)
             assert isinstance(message, str) and message, f"{name} accepted {record!r}"
@@ -255,8 +255,33 @@ def test_judges_reject_malformed_records_without_crashing(junk):
 def test_judge_record_reports_unknown_tests_and_forbidden_calls():
     assert "unknown hidden test" in judge_record("nosuchmodule.x", "s", {})
     assert "unknown hidden test" in judge_record("foundations.nosuchtest", "s", {})
-    message = judge_record("foundations.gelu", "s", {"probe": "foundations.gelu", "cases": [], "forbidden": ["gelu"]})
-    assert "implement it yourself" in message
+    clean = {"probe": "foundations.gelu", "cases": [], "forbidden": [], "fenced": [], "tampered": []}
+    assert "implement it yourself" in judge_record("foundations.gelu", "s", {**clean, "forbidden": ["gelu"]})
+    fenced = judge_record("foundations.gelu", "s", {**clean, "fenced": ["course.models.RMSNorm"]})
+    assert "uses the course's own implementation (models.RMSNorm)" in fenced
+    tampered = judge_record("foundations.gelu", "s", {**clean, "tampered": ["replaced the code of rope"]})
+    assert "interfered with the grading (replaced the code of rope)" in tampered
+    for key in ("forbidden", "fenced", "tampered"):  # a record without the watch's results is no record
+        incomplete = {k: v for k, v in clean.items() if k != key}
+        assert "no valid result" in judge_record("foundations.gelu", "s", incomplete)
+
+
+# what the record holds when the student's code raised, and when a runner returned the exception
+EXCEPTIONS = [
+    {"value": None, "raised": "RuntimeError: not implemented"},
+    {"value": "<unsupported RuntimeError>", "raised": None},
+]
+
+
+@pytest.mark.parametrize("outcome", EXCEPTIONS, ids=("raised", "returned"))
+def test_no_judge_accepts_an_exception_as_an_answer(outcome):
+    """Every case of every probe (property-based ones included) an exception: every judge fails it."""
+    load("foundations")
+    load("transformer")
+    for name, spec in PROBES.items():
+        cases = spec.cases(generator(name, "s"))
+        record = {"probe": name, "cases": [outcome] * len(cases), "forbidden": [], "fenced": [], "tampered": []}
+        assert verdict(spec, cases, record), f"{name} accepts a record whose every output is an exception"
 
 
 def test_hidden_messages_never_carry_expected_values():
@@ -265,7 +290,7 @@ def test_hidden_messages_never_carry_expected_values():
     spec = PROBES["foundations.gelu"]
     cases = spec.cases(generator(spec.name, "s"))
     wrong = [{"value": c.args[0] * 0 + 0.123456, "raised": None} for c in cases]
-    message = verdict(spec, cases, {"probe": spec.name, "cases": wrong, "forbidden": []})
+    message = verdict(spec, cases, {"probe": spec.name, "cases": wrong, "forbidden": [], "fenced": [], "tampered": []})
     expected = torch.nn.functional.gelu(cases[0].args[0])
     assert message and not any(f"{v:.3f}" in message for v in expected[:5].tolist())
     assert json.dumps(message)  # a plain string

@@ -44,9 +44,10 @@ WRONG_VALUE = (
 )
 
 
-def full() -> nbformat.NotebookNode:
-    source = notebooks.read(settings.SOURCE / MODULE / NB)
-    nb = notebooks.read(settings.RELEASE / MODULE / NB)
+def full(module: str = MODULE, name: str = NB) -> nbformat.NotebookNode:
+    """The release notebook with every reference solution filled in."""
+    source = notebooks.read(settings.SOURCE / module / name)
+    nb = notebooks.read(settings.RELEASE / module / name)
     for c in nb.cells:
         if notebooks.is_solution(c):
             c.source = solution_text(cell(source, notebooks.grade_id(c)).source)
@@ -146,7 +147,7 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
     put("duplicator", duplicated, F - V, "duplicated")
 
     # -- attacks from inside the kernel ----------------------------------------------------------------
-    patches = "import builtins, math, torch, numpy\ntorch.allclose = lambda *a, **k: True\nmath.isclose = lambda *a, **k: True\nnumpy.allclose = lambda *a, **k: True\nbuiltins.abs = lambda x: 0"
+    patches = patches_all()
     put("patcher", with_cell(patches, after="imports", nb=wrong_value()), F - V)
     hide_errors = "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)"
     put("error_hider", with_cell(hide_errors, after="imports", nb=wrong_value()), F - V)
@@ -221,17 +222,22 @@ def graded(tmp_path_factory):
 
 def test_every_hostile_submission_gets_exactly_its_honest_points(graded):
     root, expected, summary = graded
+    assert_honest_points(summary, {(student, NB): want for student, want in expected.items()})
+
+
+def assert_honest_points(summary, expected: dict[tuple[str, str], tuple[float | None, str]]) -> None:
+    """Each (student, notebook) earned exactly its points, and its feedback carries its note."""
     by = {(r.student, r.notebook): r for r in summary.results}
     problems = []
-    for student, (points, note) in expected.items():
-        result = by[(student, NB)]
+    for (student, name), (points, note) in expected.items():
+        result = by[(student, name)]
         detail = f"{student}: {result.points:g} points, {[(c.grade_id, c.status, c.message[:80]) for c in result.cells if c.status != 'pass']}, note {result.message!r}"
         if points is not None and result.points != points:
             problems.append(f"expected {points:g}; " + detail)
         text = result.message + " ".join(c.message for c in result.cells)
         if note and not any(n in text for n in ((note,) if isinstance(note, str) else note)):
             problems.append(f"expected a note with {note!r}; " + detail)
-        assert result.max_points == by[("honest", NB)].max_points, f"{student}: max points changed"
+        assert result.max_points == by[("honest", name)].max_points, f"{student}: max points changed"
     assert not problems, "\n".join(problems)
 
 
@@ -280,3 +286,127 @@ def test_sandboxed_kernels_see_nothing_of_the_instructor(graded):
 
     assert "blocked" in outputs("networker") and "connected" not in outputs("networker")
     assert "refused" in outputs("escaper") and "results.json" not in outputs("escaper")
+
+
+# -- borrowing the course's own implementations -------------------------------------------------------
+# Students install `course`: TinyGPT's components, the training schedule and the visible checks'
+# helpers compute answers. Reached by any spelling, in any process, they earn nothing.
+TRANSFORMER, POSITIONS, GPT, OPTIMIZERS = "02_transformer", "02_positions.ipynb", "03_gpt.ipynb", "03_optimizers.ipynb"
+ROPE_TESTS, BLOCK_TESTS = (
+    ("apply_rope_test", "apply_rope_relative_test"),
+    ("transformer_block_causal_test", "transformer_block_test", "transformer_block_gqa_test"),
+)
+OBFUSCATED = 'import importlib\n_m = importlib.import_module("course." + "mod" + "els")\n'
+BORROWED_ROPE = {
+    "plain": "from course.models import rope as _r\n\ndef apply_rope(x, positions, theta=10000.0):\n    return _r(x, positions, theta)",
+    "obfuscated": OBFUSCATED
+    + 'def apply_rope(x, positions, theta=10000.0):\n    return getattr(_m, "ro" + "pe")(x, positions, theta)',
+    "aliased": OBFUSCATED
+    + 'spin = vars(_m)["".join(reversed("epor"))]\n\ndef apply_rope(x, positions, theta=10000.0):\n    return spin(x, positions, theta)',
+    # in a worker process, forked or spawned, which imports the course afresh
+    "forked": 'import multiprocessing as _mp\n\ndef _rotate(x, positions, theta):\n    import importlib\n    return getattr(importlib.import_module("course." + "models"), "ro" + "pe")(x, positions, theta)\n\ndef apply_rope(x, positions, theta=10000.0):\n    with _mp.get_context("fork").Pool(1) as pool:\n        return pool.apply(_rotate, (x, positions, theta))',
+    # attempts to turn the watch off first: tracers cleared, the module reloaded, its code recompiled
+    "unwatched": OBFUSCATED
+    + 'import sys, inspect\nsys.settrace(None)\nsys.setprofile(None)\n_m = importlib.reload(_m)\n_fresh = {}\nexec(compile(inspect.getsource(_m), _m.__file__, "exec"), _fresh)\n_m.rope.__code__ = _fresh["rope"].__code__\n\ndef apply_rope(x, positions, theta=10000.0):\n    return _m.rope(x, positions, theta)',
+}
+BORROWED_SCHEDULE = {
+    "plain": "from course.train import Schedule\n\ndef cosine_lr(step, max_lr, min_lr, warmup_steps, total_steps):\n    if step >= total_steps:\n        return min_lr\n    return Schedule(steps=total_steps, lr=max_lr, min_lr=min_lr, warmup=warmup_steps).lr_at(step)",
+    "obfuscated": 'import importlib\n\ndef cosine_lr(step, max_lr, min_lr, warmup_steps, total_steps):\n    if step >= total_steps:\n        return min_lr\n    plan = getattr(importlib.import_module("course." + "train"), "Sched" + "ule")\n    return plan(steps=total_steps, lr=max_lr, min_lr=min_lr, warmup=warmup_steps).lr_at(step)',
+}
+BORROWED_GPT = {
+    "norm": OBFUSCATED
+    + 'def rms_norm(x, weight, eps=1e-5):\n    norm = getattr(_m, "RMS" + "Norm")(x.shape[-1], eps).to(x.dtype)\n    norm.weight.data = weight\n    return norm(x).detach()',
+    "block": OBFUSCATED + 'TransformerBlock = getattr(_m, "Bl" + "ock")',
+}
+
+
+def points_of(nb: nbformat.NotebookNode, grade_ids=None) -> float:
+    return sum(
+        notebooks.points(c)
+        for c in nb.cells
+        if notebooks.is_autograded(c) and (grade_ids is None or notebooks.grade_id(c) in grade_ids)
+    )
+
+
+def borrowing_cohort(subs) -> dict[tuple[str, str], tuple[float, str]]:
+    expected = {}
+
+    def put(
+        student: str, module: str, name: str, nb: nbformat.NotebookNode, lost: tuple[str, ...], note: str = ""
+    ) -> None:
+        path = subs / module / student / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        notebooks.write(nb, path)
+        expected[(module, student, name)] = (points_of(nb) - points_of(nb, lost), note)
+
+    def borrowing(module: str, name: str, solution: str, code: str) -> nbformat.NotebookNode:
+        nb = full(module, name)
+        cell(nb, solution).source = code
+        return nb
+
+    for module, name in ((MODULE, OPTIMIZERS), (TRANSFORMER, POSITIONS), (TRANSFORMER, GPT)):
+        put("honest", module, name, full(module, name), ())
+    for how, code in BORROWED_ROPE.items():
+        note = "interfered with the grading" if how == "unwatched" else "uses the course's own implementation"
+        put(
+            f"rope_{how}",
+            TRANSFORMER,
+            POSITIONS,
+            borrowing(TRANSFORMER, POSITIONS, "apply_rope", code),
+            ROPE_TESTS,
+            note,
+        )
+    for how, code in BORROWED_SCHEDULE.items():
+        put(
+            f"schedule_{how}",
+            MODULE,
+            OPTIMIZERS,
+            borrowing(MODULE, OPTIMIZERS, "cosine_lr", code),
+            ("cosine_lr_test",),
+            "uses the course's own",
+        )
+    # the block calls the borrowed norm, the GPT the borrowed block: they borrow too
+    put(
+        "norm",
+        TRANSFORMER,
+        GPT,
+        borrowing(TRANSFORMER, GPT, "rms_norm", BORROWED_GPT["norm"]),
+        ("rms_norm_test", *BLOCK_TESTS, "gpt_test"),
+        "RMSNorm",
+    )
+    put(
+        "block",
+        TRANSFORMER,
+        GPT,
+        borrowing(TRANSFORMER, GPT, "transformer_block", BORROWED_GPT["block"]),
+        (*BLOCK_TESTS, "gpt_test"),
+        "Block",
+    )
+    # the untouched release with every comparison patched to succeed: stubs raise, nothing is earned
+    patched = notebooks.read(settings.RELEASE / TRANSFORMER / POSITIONS)
+    patched = with_cell(patches_all(), after="imports", nb=patched)
+    put("comparison_patcher", TRANSFORMER, POSITIONS, patched, tuple(notebooks.grade_id(c) for c in patched.cells))
+    return expected
+
+
+def patches_all() -> str:
+    return "import builtins, math, torch, numpy\ntorch.allclose = torch.equal = lambda *a, **k: True\nmath.isclose = lambda *a, **k: True\nnumpy.allclose = numpy.array_equal = lambda *a, **k: True\nbuiltins.abs = lambda x: 0"
+
+
+@pytest.fixture(scope="module")
+def graded_borrowers(tmp_path_factory):
+    root = tmp_path_factory.mktemp("borrowers")
+    expected = borrowing_cohort(root / "subs")
+    limits = Limits(cell_timeout=60, notebook_timeout=300, memory_mb=2048)
+    summaries = {
+        module: grade(module, root / "subs" / module, root / "out", progress=False, limits=limits)
+        for module in (MODULE, TRANSFORMER)
+    }
+    return expected, summaries
+
+
+def test_answers_borrowed_from_the_course_earn_nothing(graded_borrowers):
+    expected, summaries = graded_borrowers
+    for module, summary in summaries.items():
+        own = {(student, name): want for (m, student, name), want in expected.items() if m == module}
+        assert_honest_points(summary, own)

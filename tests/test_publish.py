@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import gzip
+import lzma
 import re
 import sys
+import textwrap
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -50,6 +53,8 @@ def readable(name: str, data: bytes) -> str:
     anything else decoded byte for byte."""
     if name.endswith(".gz"):
         data = gzip.decompress(data)
+    if name.endswith(".xz"):
+        data = lzma.decompress(data)
     if name.endswith(".ipynb"):
         return "\n".join(c.source for c in nbformat.reads(data.decode(), as_version=4).cells)
     return data.decode("latin-1")
@@ -97,10 +102,59 @@ def secrets() -> dict[str, str]:
     seen += [c.source for p in settings.RELEASE.rglob("*.ipynb") for c in notebooks.read(p).cells]
     public = {line.strip() for text in seen for line in text.splitlines()}
     for folder in ("hidden", "judge"):
-        for path in sorted((settings.ROOT / "autograde" / folder).glob("*.py")):
+        for path in sorted((settings.ROOT / "autograde" / folder).rglob("*.py")):
             lines = map(str.strip, path.read_text().splitlines())
-            found.update({s: f"autograde/{folder}/{path.name}" for s in lines if distinctive(s) and s not in public})
+            where = path.relative_to(settings.ROOT).as_posix()
+            found.update({s: where for s in lines if distinctive(s) and s not in public})
     return found
+
+
+# Published code that implements graded exercises on purpose, fenced at run time (autograde.fence):
+# TinyGPT, and the script that trained it (its warmup-cosine schedule is the optimizers exercise).
+SHIPS_IMPLEMENTATIONS = ("course/models.py", "course/train.py")
+MIN_BODY = 120  # characters of AST dump: shorter bodies (a single return of a call) are idioms
+
+
+def statements(source: str) -> list[list[str]]:
+    """The bodies in `source` as lists of normalized statements (the AST of each, so whitespace,
+    comments, docstrings and line breaks do not count): every function's, and the top level's."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return []
+    bodies = [tree.body] + [n.body for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    normalized = []
+    for body in bodies:
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # the docstring
+        normalized.append([ast.dump(s, annotate_fields=False) for s in body])
+    return normalized
+
+
+def secret_bodies() -> dict[tuple[str, ...], str]:
+    """Normalized bodies that must never reach a student -> where from: every solution, and every
+    function of autograde/judge (the references and the judges)."""
+    found = {}
+    for path in source_notebooks():
+        for cell in notebooks.read(path).cells:
+            if notebooks.is_solution(cell) and cell.cell_type == "code":
+                for body in statements("\n".join(solution_lines(cell)))[:1]:
+                    found[tuple(body)] = f"solution of {path.parent.name}/{path.name}, cell {notebooks.grade_id(cell)}"
+    for path in sorted((settings.ROOT / "autograde" / "judge").rglob("*.py")):
+        for body in statements(path.read_text())[1:]:
+            found[tuple(body)] = path.relative_to(settings.ROOT).as_posix()
+    return {body: where for body, where in found.items() if sum(map(len, body)) >= MIN_BODY}
+
+
+def code_chunks(name: str, data: bytes) -> list[str]:
+    """A file's Python: a notebook's code cells one by one (a magic only spoils its own cell)."""
+    if name.endswith(".ipynb"):
+        return [c.source for c in nbformat.reads(data.decode(), as_version=4).cells if c.cell_type == "code"]
+    return [data.decode()]
+
+
+def contains(body: list[str], part: tuple[str, ...]) -> bool:
+    return any(tuple(body[i : i + len(part)]) == part for i in range(len(body) - len(part) + 1))
 
 
 @pytest.mark.slow
@@ -112,11 +166,11 @@ def test_published_repository_has_the_student_files_only(published):
         for p in (settings.RELEASE / m).glob("*.ipynb")
     }
     runtime = {p.relative_to(settings.ROOT).as_posix() for p in publish.course_files()}
-    assert names == released | runtime | TOP_LEVEL
+    assert names == released | runtime | TOP_LEVEL | set(publish.DOCS)
     assert released and any(n.startswith("course/assets/") for n in names), (
         "notebooks and the course's checkpoints and corpus"
     )
-    for name in released | runtime:
+    for name in released | runtime | set(publish.DOCS):
         assert (published / name).read_bytes() == (settings.ROOT / name).read_bytes(), f"{name} is not a copy"
     assert (published / "postBuild").stat().st_mode & 0o111, "postBuild is executable"
 
@@ -140,6 +194,21 @@ def test_published_repository_holds_no_solution_hidden_test_or_instructor_code(p
         if line in text
     ]
     assert not leaks, "\n".join(leaks)
+    # the same code reformatted, recommented or split differently is found by its statements
+    code = {
+        name: [body for chunk in code_chunks(name, raw[name]) for body in statements(chunk)]
+        for name in raw
+        if name.endswith((".py", ".ipynb")) and name not in SHIPS_IMPLEMENTATIONS
+    }
+    bodies = secret_bodies()
+    assert len(bodies) > 50, "the scan has bodies to look for"
+    copies = [
+        f"{name} holds the code of the {where}"
+        for part, where in bodies.items()
+        for name, found in code.items()
+        if any(contains(body, part) for body in found)
+    ]
+    assert not copies, "\n".join(copies)
 
 
 @pytest.mark.slow

@@ -3,11 +3,14 @@ published numbers: a judge is only as right as its reference."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import torch
 
+from autograde import check_fixtures
 from autograde.judge import references
+from course.checks import fixture
 from course.models import Block, TinyGPT, TinyGPTConfig, rope
 
 
@@ -106,3 +109,17 @@ def test_gpt2_param_count_is_the_published_one():
     """GPT-2 small and medium as released (tied embeddings): 124,439,808 and 354,823,168."""
     assert references.gpt2_param_count(50257, 1024, 768, 12) == 124_439_808
     assert references.gpt2_param_count(50257, 1024, 1024, 24) == 354_823_168
+
+
+def test_the_visible_checks_stored_values_are_a_fresh_generation_from_the_references():
+    """course/assets/check_fixtures.json, read by the visible checks, is what autograde/check_fixtures.py
+    generates now from the references: after changing either, run `python -m autograde.check_fixtures`."""
+    fresh = check_fixtures.generate()
+    assert set(json.loads(check_fixtures.PATH.read_text())) == set(fresh), "python -m autograde.check_fixtures"
+    for key, value in fresh.items():
+        stored, value = torch.as_tensor(fixture(key), dtype=torch.float64), torch.tensor(value, dtype=torch.float64)
+        assert stored.shape == value.shape and torch.allclose(stored, value, rtol=1e-10, atol=1e-12), (
+            f"{key} is stale: python -m autograde.check_fixtures"
+        )
+    # the stored mistake t * 10000**(2i/d) comes from the RoPE reference; with theta = 10000 it is the table
+    assert torch.allclose(check_fixtures._sinusoidal(9, 12, 10000.0), references.sinusoidal_positions(9, 12))

@@ -225,7 +225,9 @@ def _prepare_kernel(job: dict, limits: Limits, workdir: Path, records: Path) -> 
 
     runtime = Path(tempfile.mkdtemp(prefix="ag-", dir="/tmp"))  # short: Unix socket paths are limited to ~100 bytes
     os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
-    env = dict(KERNEL_ENV, AUTOGRADE_SEED=job["seed"])
+    from autograde.fence import BOOT
+
+    env = dict(KERNEL_ENV, AUTOGRADE_SEED=job["seed"], PYTHONPATH=str(BOOT))  # BOOT: the fence, first
     argv = [
         sys.executable,
         str(KERNEL_SCRIPT),

@@ -24,6 +24,7 @@ The grade cell of an exercise calls it, e.g. `hidden.softmax_stability(softmax)`
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import hashlib
@@ -37,6 +38,7 @@ from typing import Any
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from autograde import fence
 from autograde.files import atomic_write
 
 RECORD_DIR_ENV = "AUTOGRADE_RECORD_DIR"
@@ -107,6 +109,7 @@ class Probe:
     run: Runner = call
     output: type | None = None  # a dataclass when a run returns several named values
     forbidden: Forbidden = Forbidden()
+    allowed: tuple[str, ...] = ()  # course code the exercise may call (prefixes of fence names)
 
     def decode(self, value: Any) -> Any:
         """A recorded output as the judge reads it: the `output` dataclass rebuilt and checked
@@ -145,9 +148,17 @@ class HiddenTest:
 
 
 def probe(
-    label: str, *, run: Runner = call, output: type | None = None, forbidden: Forbidden = Forbidden()
+    label: str,
+    *,
+    run: Runner = call,
+    output: type | None = None,
+    forbidden: Forbidden = Forbidden(),
+    allowed: tuple[str, ...] = (),
 ) -> Callable[[Callable[[torch.Generator], list[Case]]], HiddenTest]:
-    """Register the decorated case builder as the probe named after it (in its course module)."""
+    """Register the decorated case builder as the probe named after it (in its course module).
+
+    `allowed`: fenced course code the exercise is meant to call, e.g. ("course.models.TinyGPT",)
+    for an exercise that uses the pretrained model as a black box (see `fence`)."""
 
     def register(cases: Callable[[torch.Generator], list[Case]]) -> HiddenTest:
         spec = Probe(
@@ -158,6 +169,7 @@ def probe(
             run,
             output,
             forbidden,
+            allowed,
         )
         if spec.name in PROBES and PROBES[spec.name].home != spec.home:
             raise ValueError(f"two probes are named {spec.name}")
@@ -249,14 +261,19 @@ def _run_case(spec: Probe, student: Any, c: Case) -> dict[str, Any]:
 
 
 def observe(spec: Probe, student: Any, cases: list[Case]) -> dict[str, Any]:
-    """Run the probe's cases on copies of their inputs: the record of what the student's code did."""
-    monitor = _OpMonitor(spec.forbidden.ops) if spec.forbidden.ops else None
-    if monitor is not None:
-        with monitor:
-            results = [_run_case(spec, student, c) for c in cases]
-    else:
+    """Run the probe's cases on copies of their inputs: the record of what the student's code did,
+    with the forbidden ops it called, the course functions it executed (`fence`) and what it did
+    to defeat that watch."""
+    monitor = _OpMonitor(spec.forbidden.ops) if spec.forbidden.ops else contextlib.nullcontext()
+    with fence.watching(spec.allowed) as watch, monitor:
         results = [_run_case(spec, student, c) for c in cases]
-    return {"probe": spec.name, "cases": results, "forbidden": sorted(monitor.seen) if monitor is not None else []}
+    return {
+        "probe": spec.name,
+        "cases": results,
+        "forbidden": sorted(monitor.seen) if spec.forbidden.ops else [],
+        "fenced": watch.hits,
+        "tampered": watch.tampering,
+    }
 
 
 def _execute(spec: Probe, student: Any) -> None:

@@ -66,6 +66,14 @@ def verdict(spec: Probe, cases: list[Case], record: Any) -> str | None:
     """None when the record passes every case; otherwise a one-line message for the student."""
     if not isinstance(record, dict) or record.get("probe") != spec.name:
         return f"{spec.label}: no valid result was recorded for this check"
+    if not all(isinstance(record.get(key), list) for key in ("forbidden", "fenced", "tampered")):
+        return f"{spec.label}: no valid result was recorded for this check"
+    if record["tampered"]:
+        what = "; ".join(str(t) for t in record["tampered"])[:120]
+        return f"{spec.label}: the submission interfered with the grading ({what}), so no result can be trusted"
+    if record["fenced"]:
+        names = ", ".join(str(n).removeprefix("course.") for n in record["fenced"])[:100]
+        return f"{spec.label} uses the course's own implementation ({names}); this exercise asks for yours"
     if record.get("forbidden"):
         ops = ", ".join(str(op) for op in record["forbidden"])[:100]
         return f"{spec.label} calls PyTorch's built-in ({ops}); this exercise asks you to implement it yourself"

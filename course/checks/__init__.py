@@ -1,17 +1,22 @@
 """Visible checks: the machinery every module's checks share.
 
 A check takes the student's function or class, runs it on small fixed inputs,
-compares the result with an independent reference (PyTorch or a closed form)
-and either prints one line starting with a check mark or raises
-`CheckFailure` with a message that names the likely mistake. Checks return
-None: a grade cell must not end in a value (nbgrader would read it as a score).
+compares the result with an independent reference (PyTorch, a property, or
+expected values stored in assets/check_fixtures.json: no check ships a working
+implementation of an exercise) and either prints one line starting with a check
+mark or raises `CheckFailure` with a message that names the likely mistake.
+Checks return None: a grade cell must not end in a value (nbgrader would read
+it as a score).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import json
 import math
 import pkgutil
+from importlib import resources
 from types import ModuleType, TracebackType
 from typing import Any
 
@@ -116,6 +121,21 @@ def expect_close(actual: Any, expected: Any, what: str, hint: str = "", rtol: fl
 def fixed(*shape: int, seed: int = 0, scale: float = 1.0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """A fixed random tensor for a visible check (same values on every machine)."""
     return scale * torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+
+
+FIXTURES = "check_fixtures.json"  # in course/assets; written by autograde/check_fixtures.py
+
+
+@functools.cache
+def _stored() -> dict[str, Any]:
+    return json.loads((resources.files("course") / "assets" / FIXTURES).read_text())
+
+
+def fixture(name: str) -> Any:
+    """A stored expected value for a visible check's fixed inputs, generated from the grader's
+    references: a float64 tensor for a list, else the number."""
+    value = _stored()[name]
+    return torch.tensor(value, dtype=torch.float64) if isinstance(value, list) else value
 
 
 def check_choice(answer: Any, name: str, options: str = "abc") -> None:

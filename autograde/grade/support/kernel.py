@@ -1,6 +1,7 @@
 """Kernel launcher for grading: set resource limits, drop privileges, start an IPython kernel.
 
-Run as a script, never imported (the grading kernel must not load the grader's code):
+Run as a script, never imported (the grading kernel must not load the grader's code; the fence
+is installed before this script runs, by autograde/boot/sitecustomize.py):
 
     python kernel.py [--address-space-mb N] [--cpu-seconds S] [--uid U --max-processes P] -f CONNECTION_FILE
 

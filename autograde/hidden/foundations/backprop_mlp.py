@@ -67,11 +67,13 @@ def linear_backward(g: torch.Generator) -> list[Case]:
 
 @probe("relu_backward", run=call_without_autograd, forbidden=NO_AUTOGRAD)
 def relu_backward(g: torch.Generator) -> list[Case]:
-    """Arguments (dout, x); every fourth entry of x is exactly 0, where the derivative is 0."""
+    """Arguments (dout, x); the entries of x cycle through 0 (exactly, where the derivative is 0), positive,
+    negative, positive: only their magnitudes are random, so every seed takes both branches and the zeros."""
     cases = []
     for shape in [(5, 8), (2, 3, 4), (17,)]:
-        x = randn(g, *shape)
-        x.view(-1)[::4] = 0.0
+        n = torch.Size(shape).numel()
+        signs = torch.tensor([0.0, 1.0, -1.0, 1.0], dtype=torch.float64).repeat(n // 4 + 1)[:n].view(shape)
+        x = signs * (randn(g, *shape).abs() + 0.1)
         cases.append(case(f"x {shape} with exact zeros", randn(g, *shape), x))
     return cases
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from autograde.hidden import Case, Forbidden, answers, probe, randn
+from autograde.hidden import Case, Forbidden, answers, probe, randint, randn
 
 SHAPES = [(4, 3), (3,), (2, 2, 2)]
 CHECKPOINTS = (1, 2, 5, 10, 25, 50, 100)
@@ -97,11 +97,14 @@ def _schedule(cosine_lr: Any, c: Case) -> list[Any]:
 
 @probe("cosine_lr", run=_schedule, forbidden=Forbidden(names=("lr_scheduler", "CosineAnnealingLR", "LambdaLR")))
 def cosine_lr(g: torch.Generator) -> list[Case]:
-    """(max_lr, min_lr, warmup_steps, total_steps), queried at the phase boundaries and at random steps."""
+    """(max_lr, min_lr, warmup_steps, total_steps), queried at the phase boundaries and at one random step
+    strictly inside each phase (the warmup only where it has an inside): the same steps' phases for every seed."""
     cases = []
     for max_lr, min_lr, w, t in [(1e-3, 1e-4, 10, 100), (0.5, 0.0, 0, 50), (3e-4, 3e-5, 200, 1000), (2.0, 0.5, 1, 7)]:
-        random_steps = torch.randint(0, 2 * t, (6,), generator=g).tolist()
-        steps = sorted({0, 1, max(w - 1, 0), w, w + 1, (w + t) // 2, t - 1, t, t + 3, 5 * t, *random_steps})
+        boundaries = sorted({0, 1, max(w - 1, 0), w, w + 1, (w + t) // 2, t - 1, t, t + 3, 5 * t})
+        inside = [(2, w - 2)] if w >= 4 else []  # the warmup, between its boundary steps
+        inside += [(w + 2, t - 2), (t + 1, 5 * t - 1)]  # the cosine decay, after total_steps
+        steps = sorted(boundaries + [randint(g, low, high) for low, high in inside])
         label = f"max_lr={max_lr}, min_lr={min_lr}, warmup_steps={w}, total_steps={t}"
         cases.append(Case(label, (max_lr, min_lr, w, t), extra={"steps": steps}))
     return cases
@@ -127,11 +130,16 @@ CLIP = Forbidden(names=("clip_grad_norm_", "clip_grad_norm", "clip_grads_with_no
 
 @probe("clip_grad_norm", run=_clip, output=Clipped, forbidden=CLIP)
 def clip_grad_norm(g: torch.Generator) -> list[Case]:
+    """Gradients rescaled to a total norm (over the parameters that have one) of 3 to 6 times `scale`, so that
+    the first and third cases are clipped and the others not whatever the seed; each parameter in turn has none."""
     cases = []
-    for max_norm, scale in [(1.0, 1.0), (50.0, 1.0), (0.5, 1e3), (2.0, 1e-3)]:
-        grads = [randn(g, *shape, scale=scale) for shape in SHAPES]
-        none_index = int(torch.randint(0, 3, (1,), generator=g))
-        label = f"max_norm={max_norm}, gradients of size {scale:g}, parameter {none_index} without a gradient"
+    for max_norm, scale, none_index in [(1.0, 1.0, 0), (50.0, 1.0, 1), (0.5, 1e3, 2), (2.0, 1e-3, 0)]:
+        grads = [randn(g, *shape) for shape in SHAPES]
+        norm = torch.cat([grad.flatten() for i, grad in enumerate(grads) if i != none_index]).norm()
+        target = scale * (3.0 + 3.0 * torch.rand(1, generator=g, dtype=torch.float64).item())
+        grads = [grad * (target / norm) for grad in grads]
+        state = "clipped" if target > max_norm else "below max_norm"
+        label = f"max_norm={max_norm}, gradients of size {scale:g} ({state}), parameter {none_index} without a gradient"
         cases.append(Case(label, (max_norm,), extra={"grads": grads, "none_index": none_index}))
     return cases
 

@@ -101,7 +101,11 @@ def _attention_case(
 
 
 def _random_mask(g: torch.Generator, *shape: int, p: float = 0.6) -> torch.Tensor:
-    return torch.rand(*shape, generator=g) < p
+    """A random boolean mask in which every query (row) may attend to at least one key: the rows a case masks
+    entirely are the ones it sets itself, the same for every seed."""
+    mask = torch.rand(*shape, generator=g) < p
+    keep = torch.randint(0, shape[-1], (*shape[:-1], 1), generator=g)
+    return mask.scatter(-1, keep, True)
 
 
 @probe("scaled_dot_product_attention", run=_attend, output=Attended, forbidden=FUSED_ATTENTION)
@@ -166,9 +170,11 @@ def causal_mask(g: torch.Generator) -> list[Case]:
 
 @probe("padding_mask")
 def padding_mask(g: torch.Generator) -> list[Case]:
+    """Lengths from 0 (every key padding) to T (none), and random lengths strictly in between."""
     sizes = [
         (torch.tensor([3, 1, 5]), 5),
-        (torch.randint(0, 8, (4,), generator=g), 7),
+        (torch.randint(1, 7, (4,), generator=g), 7),
+        (torch.tensor([0, 7, randint(g, 1, 6)]), 7),
         (torch.tensor([2]), 6),
         (torch.tensor([4, 4]), 4),
     ]
@@ -197,8 +203,8 @@ def _mha_case(
     scale = d**-0.5
     if mask == "causal":
         m = torch.ones(T, T, dtype=torch.bool).tril()
-    elif mask == "padding":
-        lengths = torch.randint(1, T + 1, (B,), generator=g)
+    elif mask == "padding":  # a padded sequence, a full one, then one of a single token
+        lengths = torch.tensor([randint(g, 2, T - 1), T, 1, *(randint(g, 2, T - 1) for _ in range(B - 3))][:B])
         m = (torch.arange(T)[None, :] < lengths[:, None])[:, None, None, :]
     elif mask == "random":
         m = _random_mask(g, B, 1, T, T) | torch.eye(T, dtype=torch.bool)

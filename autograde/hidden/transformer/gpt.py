@@ -10,6 +10,8 @@ import torch
 from autograde.hidden import Case, Forbidden, answers, case, probe, randint, randn
 from course.models import Block, TinyGPT, TinyGPTConfig
 
+# The block may rotate with the course's RoPE (notebook 2's exercise), as the notebook imports it.
+USES_ROPE = ("course.models.rope",)
 RMS_NORM = Forbidden(ops=("rms_norm", "_fused_rms_norm"), names=("rms_norm", "RMSNorm"))
 
 
@@ -68,12 +70,19 @@ def _heads(config: dict) -> str:
     return f"{config['n_heads']} query and {config['n_kv_heads']} key/value heads"
 
 
-def _block_case(g: torch.Generator, config: dict) -> Case:
-    """x of shape (2, T, d_model) for a block of `config` with random weights (in `extra`)."""
-    T = randint(g, 5, config["context"])
+def _length(g: torch.Generator, config: dict, low: int, full: bool) -> tuple[int, str]:
+    """(T, label suffix): the whole context with `full`, else a random T in [low, context - 1]."""
+    if full:
+        return config["context"], " (the full context)"
+    return randint(g, low, config["context"] - 1), ""
+
+
+def _block_case(g: torch.Generator, config: dict, full: bool = False) -> Case:
+    """x of shape (2, T, d_model) for a block of `config` with random weights (in `extra`); T as `_length`."""
+    T, what = _length(g, config, 5, full)
     weights = random_weights(g, config, Block)
     x = randn(g, 2, T, config["d_model"], dtype=torch.float32)
-    return Case(f"{_heads(config)}, T={T}", (x,), extra={"config": config, "weights": weights})
+    return Case(f"{_heads(config)}, T={T}{what}", (x,), extra={"config": config, "weights": weights})
 
 
 def _build(cls: Any, c: Case) -> Any:
@@ -88,14 +97,14 @@ def _run_block(cls: Any, c: Case) -> Any:
         return _build(cls, c)(c.args[0], torch.arange(c.args[0].shape[1]))
 
 
-@probe("TransformerBlock", run=_run_block)
+@probe("TransformerBlock", run=_run_block, allowed=USES_ROPE)
 def transformer_block(g: torch.Generator) -> list[Case]:
-    return [_block_case(g, config) for config in MODEL_CONFIGS]
+    return [_block_case(g, MODEL_CONFIGS[0]), _block_case(g, MODEL_CONFIGS[1], full=True)]
 
 
-@probe("TransformerBlock (grouped-query attention)", run=_run_block)
+@probe("TransformerBlock (grouped-query attention)", run=_run_block, allowed=USES_ROPE)
 def transformer_block_gqa(g: torch.Generator) -> list[Case]:
-    return [_block_case(g, config) for config in GQA_CONFIGS]
+    return [_block_case(g, GQA_CONFIGS[0]), _block_case(g, GQA_CONFIGS[1], full=True)]
 
 
 @dataclass
@@ -111,16 +120,21 @@ def _run_three(cls: Any, c: Case) -> Causal:
         return Causal(*(block(x, torch.arange(x.shape[1])) for x in c.args))
 
 
-@probe("TransformerBlock (causality)", run=_run_three, output=Causal)
+@probe("TransformerBlock (causality)", run=_run_three, output=Causal, allowed=USES_ROPE)
 def transformer_block_causal(g: torch.Generator) -> list[Case]:
+    """One block and x; inputs that differ from position 1 on (all but the first token), or in the last token
+    alone, and in the first token."""
     block = _block_case(g, MODEL_CONFIGS[0])
     x, T = block.args[0], block.args[0].shape[1]
-    cut = randint(g, 1, T - 2)
-    future, first = x.clone(), x.clone()
-    future[:, cut:] = randn(g, 2, T - cut, x.shape[-1], dtype=torch.float32)
+    first = x.clone()
     first[:, 0] += 1.0
-    label = f"{block.label}: inputs that differ from position {cut} on, or in the first token"
-    return [Case(label, (x, future, first), extra={**block.extra, "cut": cut})]
+    cases = []
+    for cut, what in ((1, "from position 1 on"), (T - 1, "in the last position")):
+        future = x.clone()
+        future[:, cut:] = randn(g, 2, T - cut, x.shape[-1], dtype=torch.float32)
+        label = f"{block.label}: inputs that differ {what}, or in the first token"
+        cases.append(Case(label, (x, future, first), extra={**block.extra, "cut": cut}))
+    return cases
 
 
 def _run_gpt(cls: Any, c: Case) -> Any:
@@ -128,14 +142,14 @@ def _run_gpt(cls: Any, c: Case) -> Any:
         return _build(cls, c)(*c.args)
 
 
-@probe("GPT", run=_run_gpt)
+@probe("GPT", run=_run_gpt, allowed=USES_ROPE)
 def gpt(g: torch.Generator) -> list[Case]:
     cases = []
-    for config in (MODEL_CONFIGS[0], GQA_CONFIGS[0]):
-        T = randint(g, 4, config["context"])
+    for config, full in ((MODEL_CONFIGS[0], False), (GQA_CONFIGS[0], True)):
+        T, what = _length(g, config, 4, full)
         weights = random_weights(g, config, TinyGPT)
         tokens = torch.randint(0, 256, (2, T), generator=g)
-        label = f"{config['n_layers']} layers, {_heads(config)}, T={T}"
+        label = f"{config['n_layers']} layers, {_heads(config)}, T={T}{what}"
         cases.append(Case(label, (tokens,), extra={"config": config, "weights": weights}))
     return cases
 

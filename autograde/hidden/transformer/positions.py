@@ -33,20 +33,22 @@ def _rope_case(label: str, x: torch.Tensor, positions: torch.Tensor, theta: floa
 
 @probe("apply_rope", run=_rotate, output=Rotated, forbidden=ROPE)
 def apply_rope(g: torch.Generator) -> list[Case]:
-    def ints(n: int, high: int) -> torch.Tensor:
-        return torch.randint(0, high, (n,), generator=g)
+    def unsorted_repeated(high: int) -> torch.Tensor:
+        """Five positions in [0, high): four distinct ones, out of order, the smallest twice."""
+        p0, p1, p2, p3 = torch.randperm(high, generator=g)[:4].sort().values.tolist()
+        return torch.tensor([p2, p0, p3, p0, p1])
 
     return [
         _rope_case("one sequence", randn(g, 7, 8), torch.arange(7), None),
         _rope_case("batch and heads", randn(g, 2, 3, 9, 16, dtype=torch.float32), torch.arange(9), None),
-        _rope_case("unsorted, repeated positions", randn(g, 4, 5, 12), ints(5, 60), 500.0),
+        _rope_case("unsorted, repeated positions", randn(g, 4, 5, 12), unsorted_repeated(60), 500.0),
         _rope_case(
             "non-contiguous x, fractional positions",
             randn(g, 6, 3, 10).transpose(0, 1),
             torch.arange(6, dtype=torch.float32) * 0.25 + 3.0,
             1e6,
         ),
-        _rope_case("one pair", randn(g, 1, 2, 2), ints(2, 20), 10.0),
+        _rope_case("one pair", randn(g, 1, 2, 2), torch.randint(1, 20, (2,), generator=g), 10.0),
         _rope_case(
             "a far position in float64",
             randn(g, 2, 1, 8, dtype=torch.float32),
@@ -91,7 +93,7 @@ def rope_relative(g: torch.Generator) -> list[Case]:
 
 @probe("alibi_slopes")
 def alibi_slopes(g: torch.Generator) -> list[Case]:
-    counts = [1, 2, 4, 16, 32] + [2 ** randint(g, 0, 8) for _ in range(4)]
+    counts = [1, 2, 4, 16, 32] + [2 ** randint(g, 6, 8) for _ in range(4)]  # then 64 to 256 heads
     return [case(f"{n} heads", n) for n in counts]
 
 

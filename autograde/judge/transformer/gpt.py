@@ -54,5 +54,5 @@ def judge_gpt(c: Case, logits: Any) -> None:
 
 
 answer_key(
-    hidden, {"q1_residual": Choice("b"), "q2_pre_norm": Choice("b"), "q3_swiglu_params": Number(132096, rel=1e-9)}
+    hidden, {"q1_residual": Choice("b"), "q2_pre_norm": Choice("b"), "q3_swiglu_params": Number(294912, rel=1e-9)}
 )

@@ -30,7 +30,10 @@ def judge_apply_rope(c: Case, out: hidden.Rotated) -> None:
 
 @judge(hidden.rope_relative)
 def judge_rope_relative(c: Case, out: hidden.Shifted) -> None:
-    q, k, _ = c.args
+    q, k, positions = c.args
+    # the property alone would accept any norm-preserving map of relative positions (the identity
+    # among them): one output is also compared with the reference
+    expect_close(out.q, references.rope(q, positions), "rotated q", rtol=1e-3, atol=1e-3)
     for name in ("q", "k", "q_shifted", "k_shifted"):
         value, source = getattr(out, name), q if name.startswith("q") else k
         expect(isinstance(value, torch.Tensor) and value.shape == q.shape, f"{name} has the wrong shape")

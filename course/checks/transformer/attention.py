@@ -10,22 +10,20 @@ import torch
 
 from course.checks import call, expect_close, expect_tensor, fail, fixed, is_close, passed
 
+F = torch.nn.functional
 
-def _attention_reference(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(out, weights) in float64: masked keys get weight 0, a fully masked row gives zeros."""
-    q, k, v = q.double(), k.double(), v.double()
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-    if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
-    weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)
-    return weights @ v, weights
+
+Inputs = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # q, k, v
+
+
+def _inputs(*shapes: tuple[int, ...], seed: int) -> Inputs:
+    return tuple(fixed(*shape, seed=seed + i) for i, shape in enumerate(shapes))  # type: ignore[return-value]
 
 
 def _attention_result(
-    sdpa: Callable, what: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None
+    sdpa: Callable, what: str, qkv: Inputs, mask: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
+    q, k, v = qkv
     try:
         result = call(sdpa, q, k, v) if mask is None else call(sdpa, q, k, v, mask=mask)
     except RuntimeError as error:
@@ -35,18 +33,38 @@ def _attention_result(
     if not isinstance(result, tuple) or len(result) != 2:
         fail(f"{what} should return a tuple (out, weights), got {type(result).__name__}")
     out, weights = result
-    expected_out, expected_weights = _attention_reference(q, k, v, mask)
+    shape = torch.broadcast_shapes(
+        q.shape[:-1] + k.shape[-2:-1], k.shape[:-2] + (1, k.shape[-2]), () if mask is None else mask.shape
+    )
     if isinstance(weights, torch.Tensor) and weights.is_floating_point() and not torch.isfinite(weights).all():
-        if mask is not None and not mask.expand(expected_weights.shape).any(-1).all():
+        if mask is not None and not mask.expand(shape).any(-1).all():
             fail(
                 f"{what}: a fully masked row gives NaN (softmax of a row of -inf): give such rows zero weights and a zero output, e.g. fill with a large negative finite number and multiply the weights by the mask"
             )
         fail(f"{what}: the weights contain NaN or inf: subtract the row maximum in softmax, and do not divide by zero")
-    expect_tensor(weights, f"{what}: weights", expected_weights.shape)
-    expect_tensor(out, f"{what}: out", expected_out.shape)
+    expect_tensor(weights, f"{what}: weights", shape)
+    expect_tensor(out, f"{what}: out", shape[:-1] + v.shape[-1:])
     if weights.dtype != q.dtype or out.dtype != q.dtype:
         fail(f"{what} returned {out.dtype} / {weights.dtype} for {q.dtype} inputs: keep the input's dtype")
     return out, weights
+
+
+def _expect_attention(
+    result: tuple[torch.Tensor, torch.Tensor],
+    qkv: Inputs,
+    mask: torch.Tensor | None,
+    what: str,
+    hint: str,
+    out_hint: str = "out = weights @ v",
+) -> None:
+    """Fail unless (out, weights) are PyTorch's fused attention's (zeros for a query with no visible key);
+    the weights are the attention over the rows of the identity."""
+    (out, weights), (q, k, v) = result, qkv
+    eye = torch.eye(k.shape[-2], dtype=q.dtype).expand(k.shape[:-1] + k.shape[-2:-1])
+    expected = F.scaled_dot_product_attention(q, k, eye, attn_mask=mask).nan_to_num(0.0)
+    expect_close(weights, expected, f"the weight matrix{what}", hint, rtol=1e-6, atol=1e-9)
+    expected = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).nan_to_num(0.0)
+    expect_close(out, expected, f"out{what}", out_hint, rtol=1e-6, atol=1e-9)
 
 
 def check_softmax(softmax: Callable) -> None:
@@ -127,115 +145,73 @@ def check_softmax_stability(softmax: Callable) -> None:
 
 
 def check_scaled_dot_product_attention(scaled_dot_product_attention: Callable) -> None:
-    q, k, v = fixed(4, 3, seed=21), fixed(4, 3, seed=22), fixed(4, 2, seed=23)
-    out, weights = _attention_result(scaled_dot_product_attention, "attention of (4, 3) inputs", q, k, v)
-    expected_out, expected = _attention_reference(q, k, v)
-    if not is_close(weights, expected, rtol=1e-6, atol=1e-9):
-        scores = q @ k.T
-        if is_close(weights, torch.softmax(scores, dim=-1), rtol=1e-6):
-            fail("forgot the 1/sqrt(d) scale: scores = q @ k^T / sqrt(d), with d = q.shape[-1]")
-        if is_close(weights, torch.softmax(scores / 3, dim=-1), rtol=1e-6):
-            fail("the scores are divided by d; the scale is 1/sqrt(d)")
-        if is_close(weights.sum(-2), torch.ones(4, dtype=q.dtype), rtol=1e-6):
-            fail(
-                "weights do not sum to 1 over the last axis (the keys), they sum to 1 over the queries: softmax over the wrong dim?"
-            )
-        if is_close(weights, torch.softmax(k @ q.T / math.sqrt(3), dim=-1), rtol=1e-6):
-            fail("queries and keys are swapped: row i of the weights belongs to query i, scores = q @ k^T")
-        if is_close(weights, torch.softmax(scores / math.sqrt(2), dim=-1), rtol=1e-6):
-            fail("the scale uses the values' dimension: d is the query/key dimension, q.shape[-1]")
-        expect_close(
-            weights,
-            expected,
-            "the weight matrix",
-            "weights = softmax(q @ k^T / sqrt(d)) along the last axis",
-            rtol=1e-6,
-            atol=1e-9,
+    qkv = q, k, _ = _inputs((4, 3), (4, 3), (4, 2), seed=21)
+    out, weights = _attention_result(scaled_dot_product_attention, "attention of (4, 3) inputs", qkv)
+    scores = q @ k.T
+    if is_close(weights, torch.softmax(scores, dim=-1), rtol=1e-6):
+        fail("forgot the 1/sqrt(d) scale: scores = q @ k^T / sqrt(d), with d = q.shape[-1]")
+    if is_close(weights, torch.softmax(scores / 3, dim=-1), rtol=1e-6):
+        fail("the scores are divided by d; the scale is 1/sqrt(d)")
+    if is_close(weights.sum(-2), torch.ones(4, dtype=q.dtype), rtol=1e-6):
+        fail(
+            "weights do not sum to 1 over the last axis (the keys), they sum to 1 over the queries: softmax over the wrong dim?"
         )
-    expect_close(out, expected_out, "out", "out = weights @ v", rtol=1e-6, atol=1e-9)
-    q, k, v = fixed(2, 5, 4, seed=24), fixed(2, 5, 4, seed=25), fixed(2, 5, 4, seed=26)
-    out, weights = _attention_result(scaled_dot_product_attention, "attention of (2, 5, 4) inputs", q, k, v)
-    expected_out, expected = _attention_reference(q, k, v)
-    expect_close(
-        weights,
-        expected,
-        "the weight matrix of a batch (2, 5, 4)",
+    if is_close(weights, torch.softmax(k @ q.T / math.sqrt(3), dim=-1), rtol=1e-6):
+        fail("queries and keys are swapped: row i of the weights belongs to query i, scores = q @ k^T")
+    if is_close(weights, torch.softmax(scores / math.sqrt(2), dim=-1), rtol=1e-6):
+        fail("the scale uses the values' dimension: d is the query/key dimension, q.shape[-1]")
+    _expect_attention((out, weights), qkv, None, "", "weights = softmax(q @ k^T / sqrt(d)) along the last axis")
+    qkv = _inputs((2, 5, 4), (2, 5, 4), (2, 5, 4), seed=24)
+    _expect_attention(
+        _attention_result(scaled_dot_product_attention, "attention of (2, 5, 4) inputs", qkv),
+        qkv,
+        None,
+        " of a batch (2, 5, 4)",
         "transpose only the last two axes of k: k.transpose(-2, -1) (k.T reverses every axis)",
-        rtol=1e-6,
-        atol=1e-9,
     )
-    expect_close(out, expected_out, "out of a batch (2, 5, 4)", "out = weights @ v", rtol=1e-6, atol=1e-9)
     passed("scaled_dot_product_attention: weights and outputs match softmax(q k^T / sqrt(d)) v")
 
 
 def check_attention_masks(scaled_dot_product_attention: Callable) -> None:
-    q, k, v = fixed(2, 4, 3, seed=31), fixed(2, 4, 3, seed=32), fixed(2, 4, 3, seed=33)
-    causal = torch.ones(4, 4, dtype=torch.bool).tril()
-    out, weights = _attention_result(scaled_dot_product_attention, "attention with a causal mask", q, k, v, causal)
-    expected_out, expected = _attention_reference(q, k, v, causal)
-    if not is_close(weights, expected, rtol=1e-6, atol=1e-9):
-        if is_close(out, _attention_reference(q, k, v)[0], rtol=1e-6, atol=1e-9):
-            fail("the mask is ignored: fill the scores where mask is False before the softmax")
-        if ((weights.abs() < 1e-12) & (expected > 1e-6)).any():
-            fail(
-                "keys the mask allows get zero weight: mask used with the wrong meaning? True = may attend, so hide the scores where the mask is False"
-            )
-        if (weights.abs() > 1e-9).logical_and(~causal).any():
-            fail(
-                "weights are nonzero where the mask is False: fill those scores with -inf or a very negative number before the softmax"
-            )
-        expect_close(
-            weights,
-            expected,
-            "the weight matrix with a causal mask",
-            "hide the scores where the mask is False, then softmax",
-            rtol=1e-6,
-            atol=1e-9,
+    qkv, causal = _inputs((2, 4, 3), (2, 4, 3), (2, 4, 3), seed=31), torch.ones(4, 4, dtype=torch.bool).tril()
+    out, weights = _attention_result(scaled_dot_product_attention, "attention with a causal mask", qkv, causal)
+    if is_close(out, F.scaled_dot_product_attention(*qkv), rtol=1e-6, atol=1e-9):
+        fail("the mask is ignored: fill the scores where mask is False before the softmax")
+    if ((weights.abs() < 1e-12) & causal).any():  # a softmax gives every visible key a positive weight
+        fail(
+            "keys the mask allows get zero weight: mask used with the wrong meaning? True = may attend, so hide the scores where the mask is False"
         )
-    expect_close(out, expected_out, "out with a causal mask", "out = weights @ v", rtol=1e-6, atol=1e-9)
+    if (weights.abs() > 1e-9).logical_and(~causal).any():
+        fail(
+            "weights are nonzero where the mask is False: fill those scores with -inf or a very negative number before the softmax"
+        )
+    hint = "hide the scores where the mask is False, then softmax"
+    _expect_attention((out, weights), qkv, causal, " with a causal mask", hint)
     # a (B, 1, 1, T_k) mask over (B, H, T_q, T_k) scores; batch 1 has no visible key at all
-    q, k, v = fixed(2, 2, 3, 4, seed=34), fixed(2, 2, 3, 4, seed=35), fixed(2, 2, 3, 4, seed=36)
     mask = torch.tensor([[True, True, False], [False, False, False]]).view(2, 1, 1, 3)
-    _check_fully_masked(
-        scaled_dot_product_attention,
-        "a (B, 1, 1, T) mask",
-        q,
-        k,
-        v,
-        mask,
-        "the mask broadcasts over heads and queries; True = may attend",
-    )
+    hint = "the mask broadcasts over heads and queries; True = may attend"
+    qkv = _inputs((2, 2, 3, 4), (2, 2, 3, 4), (2, 2, 3, 4), seed=34)
+    _check_fully_masked(scaled_dot_product_attention, "a (B, 1, 1, T) mask", qkv, mask, hint)
     # a per-query mask with one fully masked row
-    q, k, v = fixed(3, 4, seed=37), fixed(3, 4, seed=38), fixed(3, 2, seed=39)
     mask = torch.tensor([[True, False, True], [False, False, False], [False, True, True]])
-    _check_fully_masked(
-        scaled_dot_product_attention,
-        "a fully masked row",
-        q,
-        k,
-        v,
-        mask,
-        "rows with a visible key are ordinary masked softmaxes",
-    )
+    hint = "rows with a visible key are ordinary masked softmaxes"
+    qkv = _inputs((3, 4), (3, 4), (3, 2), seed=37)
+    _check_fully_masked(scaled_dot_product_attention, "a fully masked row", qkv, mask, hint)
     passed("attention masks: True = may attend, masks broadcast, fully masked rows give zeros")
 
 
-def _check_fully_masked(
-    sdpa: Callable, what: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor, hint: str
-) -> None:
+def _check_fully_masked(sdpa: Callable, what: str, qkv: Inputs, mask: torch.Tensor, hint: str) -> None:
     """Attention under `mask`, whose entry 1 along the first dimension hides every key."""
-    out, weights = _attention_result(sdpa, f"attention with {what}", q, k, v, mask)
-    expected_out, expected = _attention_reference(q, k, v, mask)
+    out, weights = _attention_result(sdpa, f"attention with {what}", qkv, mask)
     if weights[1].abs().max() > 1e-9 or out[1].abs().max() > 1e-9:
         fail(
             "a fully masked row must give zero weights and a zero output (not a uniform average): e.g. multiply the weights by the mask after the softmax"
         )
-    expect_close(weights, expected, f"the weight matrix with {what}", hint, rtol=1e-6, atol=1e-9)
-    expect_close(out, expected_out, f"out with {what}", "out = weights @ v", rtol=1e-6, atol=1e-9)
+    _expect_attention((out, weights), qkv, mask, f" with {what}", hint)
 
 
 def check_cross_attention(scaled_dot_product_attention: Callable) -> None:
-    q, k, v = fixed(2, 3, 3, 4, seed=41), fixed(2, 3, 5, 4, seed=42), fixed(2, 3, 5, 6, seed=43)
+    qkv = _inputs((2, 3, 3, 4), (2, 3, 5, 4), (2, 3, 5, 6), seed=41)
     for mask in (
         None,
         torch.tensor(
@@ -243,18 +219,13 @@ def check_cross_attention(scaled_dot_product_attention: Callable) -> None:
         ),
     ):
         what = "cross-attention (T_q=3, T_k=5, d=4, d_v=6)" + (" with a (T_q, T_k) mask" if mask is not None else "")
-        out, weights = _attention_result(scaled_dot_product_attention, what, q, k, v, mask)
-        expected_out, expected = _attention_reference(q, k, v, mask)
-        expect_close(
-            weights,
-            expected,
-            f"the weight matrix of {what}",
+        _expect_attention(
+            _attention_result(scaled_dot_product_attention, what, qkv, mask),
+            qkv,
+            mask,
+            f" of {what}",
             "weights are (..., T_q, T_k), the scale is 1/sqrt(d) with d = q.shape[-1]",
-            rtol=1e-6,
-            atol=1e-9,
-        )
-        expect_close(
-            out, expected_out, f"out of {what}", "out = weights @ v has shape (..., T_q, d_v)", rtol=1e-6, atol=1e-9
+            "out = weights @ v has shape (..., T_q, d_v)",
         )
     passed("scaled_dot_product_attention handles batch dimensions, T_q != T_k and d_v != d")
 
@@ -343,51 +314,29 @@ def check_prefix_lm_mask(prefix_lm_mask: Callable) -> None:
     passed("prefix_lm_mask: True where j < prefix_len or j <= i")
 
 
-def _mha_reference(
-    x: torch.Tensor,
-    W_q: torch.Tensor,
-    W_k: torch.Tensor,
-    W_v: torch.Tensor,
-    W_o: torch.Tensor,
-    n_heads: int,
-    mask: torch.Tensor | None = None,
-    kv_head: Callable[[int, int], int] = lambda h, group: h // group,
-) -> torch.Tensor:
-    """Multi-head attention written head by head; query head h uses key/value head kv_head(h, group)."""
-    B, T, d = x.shape
-    d_head = d // n_heads
-    group = n_heads // (W_k.shape[0] // d_head)
-    heads = []
-    for h in range(n_heads):
-        g = kv_head(h, group)
-        q = x @ W_q[h * d_head : (h + 1) * d_head].T
-        k = x @ W_k[g * d_head : (g + 1) * d_head].T
-        v = x @ W_v[g * d_head : (g + 1) * d_head].T
-        m = None if mask is None else mask.expand(B, n_heads, T, T)[:, h]
-        heads.append(_attention_reference(q, k, v, m)[0])
-    return torch.cat(heads, dim=-1) @ W_o.T
-
-
 def check_multi_head_attention(multi_head_attention: Callable) -> None:
     B, T, d, h = 2, 5, 8, 2
     x = fixed(B, T, d, seed=51)
     W_q, W_k, W_v, W_o = (fixed(d, d, seed=52 + i, scale=d**-0.5) for i in range(4))
-    torch_mha = torch.nn.MultiheadAttention(d, h, bias=False, batch_first=True, dtype=torch.float64)
-    with torch.no_grad():
-        torch_mha.in_proj_weight.copy_(torch.cat([W_q, W_k, W_v]))
-        torch_mha.out_proj.weight.copy_(W_o)
-        expected = torch_mha(x, x, x, need_weights=False)[0]
-        causal = torch.ones(T, T, dtype=torch.bool).tril()
-        expected_causal = torch_mha(x, x, x, need_weights=False, attn_mask=~causal)[0]
+    causal = torch.ones(T, T, dtype=torch.bool).tril()
+    module = torch.nn.MultiheadAttention(d, h, bias=False, batch_first=True, dtype=torch.float64)
+
+    def torch_mha(W_q: torch.Tensor, W_k: torch.Tensor, W_v: torch.Tensor, W_o: torch.Tensor, mask=None):
+        with torch.no_grad():  # PyTorch's bias-free multi-head attention with these weights
+            module.in_proj_weight.copy_(torch.cat([W_q, W_k, W_v]))
+            module.out_proj.weight.copy_(W_o)
+            return module(x, x, x, need_weights=False, attn_mask=None if mask is None else ~mask)[0]
+
+    expected, expected_causal = torch_mha(W_q, W_k, W_v, W_o), torch_mha(W_q, W_k, W_v, W_o, causal)
     what = "multi_head_attention(x, W_q, W_k, W_v, W_o, n_heads=2)"
     y = expect_tensor(call(multi_head_attention, x, W_q, W_k, W_v, W_o, h), what, (B, T, d))
     if not is_close(y, expected, rtol=1e-6, atol=1e-9):
         if is_close(y, expected_causal, rtol=1e-6, atol=1e-9):
             fail("with mask=None every token attends to every token: there is no implicit causal mask")
-        if is_close(y, _mha_reference(x, W_q, W_k, W_v, torch.eye(d, dtype=x.dtype), h), rtol=1e-6, atol=1e-9):
+        if is_close(y, torch_mha(W_q, W_k, W_v, torch.eye(d, dtype=x.dtype)), rtol=1e-6, atol=1e-9):
             fail("forgot the output projection: the merged heads go through W_o (y = heads @ W_o.T)")
-        if is_close(y, _mha_reference(x, W_q.T, W_k.T, W_v.T, W_o.T, h), rtol=1e-6, atol=1e-9) or is_close(
-            y, _mha_reference(x, W_q, W_k, W_v, W_o.T, h), rtol=1e-6, atol=1e-9
+        if is_close(y, torch_mha(W_q.T, W_k.T, W_v.T, W_o.T), rtol=1e-6, atol=1e-9) or is_close(
+            y, torch_mha(W_q, W_k, W_v, W_o.T), rtol=1e-6, atol=1e-9
         ):
             fail("weights are (d_out, d_in): project with x @ W.T")
         fail(
@@ -411,26 +360,29 @@ def check_multi_head_attention(multi_head_attention: Callable) -> None:
 
 
 def check_grouped_query_attention(multi_head_attention: Callable) -> None:
-    B, T, d = 2, 4, 8
+    B, T, d, h, d_head = 2, 4, 8, 4, 2
     x = fixed(B, T, d, seed=61)
     W_q, W_o = fixed(d, d, seed=62, scale=d**-0.5), fixed(d, d, seed=63, scale=d**-0.5)
     causal = torch.ones(T, T, dtype=torch.bool).tril()
-    for h, n_kv, mask in ((4, 2, None), (4, 1, causal)):
-        d_kv = n_kv * (d // h)
-        W_k, W_v = fixed(d_kv, d, seed=64 + n_kv, scale=d**-0.5), fixed(d_kv, d, seed=66 + n_kv, scale=d**-0.5)
+    module = torch.nn.MultiheadAttention(d, h, bias=False, batch_first=True, dtype=torch.float64)
+
+    def torch_mha(W_k: torch.Tensor, W_v: torch.Tensor, kv_heads: torch.Tensor, mask=None):
+        rows = (kv_heads[:, None] * d_head + torch.arange(d_head)).flatten()  # query head j reads kv head kv_heads[j]
+        with torch.no_grad():  # PyTorch's multi-head attention with the key/value heads repeated
+            module.in_proj_weight.copy_(torch.cat([W_q, W_k[rows], W_v[rows]]))
+            module.out_proj.weight.copy_(W_o)
+            return module(x, x, x, need_weights=False, attn_mask=None if mask is None else ~mask)[0]
+
+    for n_kv, mask in ((2, None), (1, causal)):
+        W_k, W_v = (fixed(n_kv * d_head, d, seed=seed + n_kv, scale=d**-0.5) for seed in (64, 66))
         what = f"multi_head_attention with n_heads={h}, n_kv_heads={n_kv}" + (
             " and a causal mask" if mask is not None else ""
         )
         y = call(multi_head_attention, x, W_q, W_k, W_v, W_o, h, n_kv_heads=n_kv, mask=mask)
         y = expect_tensor(y, what, (B, T, d))
-        expected = _mha_reference(x, W_q, W_k, W_v, W_o, h, mask)
+        expected = torch_mha(W_k, W_v, torch.arange(h) // (h // n_kv), mask)
         if not is_close(y, expected, rtol=1e-6, atol=1e-9):
-            if is_close(
-                y,
-                _mha_reference(x, W_q, W_k, W_v, W_o, h, mask, kv_head=lambda q_head, group: q_head % n_kv),
-                rtol=1e-6,
-                atol=1e-9,
-            ):
+            if is_close(y, torch_mha(W_k, W_v, torch.arange(h) % n_kv, mask), rtol=1e-6, atol=1e-9):
                 fail(
                     "query head h must use key/value head h // (n_heads // n_kv_heads): consecutive query heads share a kv head (repeat_interleave, not repeat)"
                 )

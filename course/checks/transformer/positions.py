@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
 
-from course.checks import call, expect_close, expect_tensor, fail, fixed, is_close, passed
-
-
-def _pe_closed_form(
-    T: int, d: int, base: float = 10000.0, pair_exponent: float = 2.0, column_exponent: bool = False, offset: int = 0
-) -> torch.Tensor:
-    """PE[t, 2i] = sin(t / base**(2i/d)), PE[t, 2i+1] = cos(same), and variants of it (float64)."""
-    t = torch.arange(offset, offset + T, dtype=torch.float64)[:, None]
-    i = torch.arange(d // 2, dtype=torch.float64)
-    pe = torch.empty(T, d, dtype=torch.float64)
-    pe[:, 0::2] = torch.sin(t / base ** (pair_exponent * i / d))
-    odd_exponent = (2 * i + 1) if column_exponent else pair_exponent * i
-    pe[:, 1::2] = torch.cos(t / base ** (odd_exponent / d))
-    return pe
+from course.checks import call, expect_close, expect_tensor, fail, fixed, fixture, is_close, passed
 
 
 def check_sinusoidal_positions(sinusoidal_positions: Callable) -> None:
@@ -28,26 +14,36 @@ def check_sinusoidal_positions(sinusoidal_positions: Callable) -> None:
     pe = expect_tensor(call(sinusoidal_positions, T, d), "sinusoidal_positions(6, 8)", (T, d))
     if not pe.is_floating_point():
         fail("sinusoidal_positions should return a float tensor")
-    expected = _pe_closed_form(T, d)
+    seven, sixteen = fixture("sinusoidal_positions(7, 8)"), fixture("sinusoidal_positions(6, 16)")
+    expected = seven[:T]
     if not is_close(pe, expected, rtol=0, atol=1e-5):
-        swapped = expected.view(T, d // 2, 2).flip(-1).reshape(T, d)
-        halves = torch.cat([expected[:, 0::2], expected[:, 1::2]], dim=1)
-        if is_close(pe, swapped, rtol=0, atol=1e-5):
-            fail("sin and cos swapped: sin goes on even dimensions (PE[t, 2i]), cos on odd ones (PE[t, 2i+1])")
-        if is_close(pe, halves, rtol=0, atol=1e-5):
-            fail(
-                "first half sin, second half cos (the tensor2tensor layout); this course interleaves them: sin on dimension 2i, cos on dimension 2i+1"
-            )
-        if is_close(pe, _pe_closed_form(T, d, pair_exponent=1.0), rtol=0, atol=1e-5):
-            fail("frequencies use i/d instead of 2i/d: the pair (2i, 2i+1) has wavelength 10000**(2i/d) times 2π")
-        if is_close(pe, _pe_closed_form(T, d, column_exponent=True), rtol=0, atol=1e-5):
-            fail(
-                "dimensions 2i and 2i+1 must share one frequency, 1 / 10000**(2i/d); your cos dimensions use the exponent (2i+1)/d"
-            )
-        if is_close(pe, _pe_closed_form(T, d, base=1e-4), rtol=0, atol=1e-5):
-            fail("the angle is t / 10000**(2i/d) (t times a frequency that shrinks with i), not t * 10000**(2i/d)")
-        if is_close(pe, _pe_closed_form(T, d, offset=1), rtol=0, atol=1e-5):
-            fail("positions start at t = 0: the first row should be [0, 1, 0, 1, ...]")
+        odd_exponent = expected.clone()
+        odd_exponent[:, 1::2] = sixteen[:, 3::4]  # cos of the pairs 1, 3, 5, 7 of d = 16: exponents (2i+1)/8
+        for mistake, message in (
+            (
+                expected.view(T, d // 2, 2).flip(-1).reshape(T, d),
+                "sin and cos swapped: sin goes on even dimensions (PE[t, 2i]), cos on odd ones (PE[t, 2i+1])",
+            ),
+            (
+                torch.cat([expected[:, 0::2], expected[:, 1::2]], dim=1),
+                "first half sin, second half cos (the tensor2tensor layout); this course interleaves them: sin on dimension 2i, cos on dimension 2i+1",
+            ),
+            (
+                sixteen[:, :d],
+                "frequencies use i/d instead of 2i/d: the pair (2i, 2i+1) has wavelength 10000**(2i/d) times 2π",
+            ),
+            (
+                odd_exponent,
+                "dimensions 2i and 2i+1 must share one frequency, 1 / 10000**(2i/d); your cos dimensions use the exponent (2i+1)/d",
+            ),
+            (
+                fixture("sinusoidal_positions(6, 8), t * 10000**(2i/d)"),
+                "the angle is t / 10000**(2i/d) (t times a frequency that shrinks with i), not t * 10000**(2i/d)",
+            ),
+            (seven[1:], "positions start at t = 0: the first row should be [0, 1, 0, 1, ...]"),
+        ):
+            if is_close(pe, mistake, rtol=0, atol=1e-5):
+                fail(message)
         expect_close(
             pe,
             expected,
@@ -59,7 +55,7 @@ def check_sinusoidal_positions(sinusoidal_positions: Callable) -> None:
     pe = expect_tensor(call(sinusoidal_positions, 40, 32), "sinusoidal_positions(40, 32)", (40, 32))
     expect_close(
         pe,
-        _pe_closed_form(40, 32),
+        fixture("sinusoidal_positions(40, 32)"),
         "sinusoidal_positions(40, 32)",
         "compute the frequencies from the d you receive",
         rtol=0,
@@ -77,27 +73,6 @@ def check_sinusoidal_positions(sinusoidal_positions: Callable) -> None:
     passed("sinusoidal_positions matches the formula of 'Attention Is All You Need'")
 
 
-def _rope_closed_form(
-    x: torch.Tensor,
-    positions: torch.Tensor,
-    theta: float,
-    exponent: float = 2.0,
-    sign: float = 1.0,
-    halves: bool = False,
-) -> torch.Tensor:
-    """Rotate the pairs (x[2i], x[2i+1]) (or, with halves=True, (x[i], x[i + d/2])) by sign * p * theta**(-exponent*i/d)."""
-    x = x.to(torch.float64)
-    d = x.shape[-1]
-    i = torch.arange(d // 2, dtype=torch.float64)
-    angles = sign * positions.to(torch.float64)[:, None] * theta ** (-exponent * i / d)
-    cos, sin = angles.cos(), angles.sin()
-    if halves:
-        a, b = x[..., : d // 2], x[..., d // 2 :]
-        return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)
-    a, b = x[..., 0::2], x[..., 1::2]
-    return torch.stack([a * cos - b * sin, a * sin + b * cos], dim=-1).flatten(-2)
-
-
 def check_apply_rope(apply_rope: Callable) -> None:
     x = fixed(2, 5, 8, seed=21)
     positions = torch.tensor([3, 0, 7, 7, 12])
@@ -105,20 +80,28 @@ def check_apply_rope(apply_rope: Callable) -> None:
     y = expect_tensor(call(apply_rope, x, positions), "apply_rope(x, positions)", x.shape)
     if not torch.equal(x, before):
         fail("apply_rope changed its input x in place; return a new tensor and leave x as it was")
-    expected = _rope_closed_form(x, positions, 10000.0)
+    expected, theta_100 = fixture("apply_rope(x, positions)"), fixture("apply_rope(x, positions, theta=100)")
     if not is_close(y, expected, rtol=1e-4, atol=1e-5):
-        if is_close(y, _rope_closed_form(x, positions, 10000.0, halves=True), rtol=1e-4, atol=1e-5):
-            fail(
-                "RoPE rotates the two halves (x[i], x[i + d/2]) (the GPT-NeoX layout); this course rotates interleaved pairs (x[2i], x[2i+1])"
-            )
-        if is_close(y, _rope_closed_form(x, positions, 10000.0, sign=-1.0), rtol=1e-4, atol=1e-5):
-            fail("rotation in the wrong direction: the pair becomes (x[2i] cos - x[2i+1] sin, x[2i] sin + x[2i+1] cos)")
-        if is_close(y, _rope_closed_form(x, positions, 10000.0, exponent=1.0), rtol=1e-4, atol=1e-5):
-            fail("frequencies use i/d instead of 2i/d: pair i rotates with frequency theta**(-2i/d)")
-        if is_close(y, _rope_closed_form(x, torch.arange(5), 10000.0), rtol=1e-4, atol=1e-5):
-            fail(
-                "the positions you were given are ignored (you used 0..T-1): token t rotates by positions[t] times the frequency"
-            )
+        for mistake, message in (
+            (
+                "apply_rope(x, positions), halves",
+                "RoPE rotates the two halves (x[i], x[i + d/2]) (the GPT-NeoX layout); this course rotates interleaved pairs (x[2i], x[2i+1])",
+            ),
+            (
+                "apply_rope(x, -positions)",
+                "rotation in the wrong direction: the pair becomes (x[2i] cos - x[2i+1] sin, x[2i] sin + x[2i+1] cos)",
+            ),
+            (  # 10000**(-i/d) = 100**(-2i/d)
+                "apply_rope(x, positions, theta=100)",
+                "frequencies use i/d instead of 2i/d: pair i rotates with frequency theta**(-2i/d)",
+            ),
+            (
+                "apply_rope(x, 0..T-1)",
+                "the positions you were given are ignored (you used 0..T-1): token t rotates by positions[t] times the frequency",
+            ),
+        ):
+            if is_close(y, fixture(mistake), rtol=1e-4, atol=1e-5):
+                fail(message)
         expect_close(
             y,
             expected,
@@ -141,7 +124,7 @@ def check_apply_rope(apply_rope: Callable) -> None:
         fail("apply_rope(x, positions, theta=100.0) ignores theta: the frequencies are theta**(-2i/d)")
     expect_close(
         y,
-        _rope_closed_form(x, positions, 100.0),
+        theta_100,
         "apply_rope with theta=100",
         "the frequencies are theta**(-2i/d) with the theta you receive",
         rtol=1e-4,
@@ -155,7 +138,7 @@ def check_apply_rope(apply_rope: Callable) -> None:
         fail(f"apply_rope returned {y.dtype} for a float32 x; return x's dtype (cast cos and sin with .to(x.dtype))")
     expect_close(
         y,
-        _rope_closed_form(x32, torch.arange(4) * 0.5, 10000.0),
+        fixture("apply_rope(x32, positions / 2)"),
         "apply_rope on float32 x with float positions",
         "positions may be fractional",
         rtol=1e-4,
@@ -182,27 +165,21 @@ def check_rope_relative(apply_rope: Callable) -> None:
     passed("RoPE scores q_m · k_n depend only on m - n, and lengths are preserved")
 
 
-def _alibi_power_of_two(n: int) -> torch.Tensor:
-    return torch.tensor([2.0 ** (-8.0 * i / n) for i in range(1, n + 1)], dtype=torch.float64)
-
-
 def check_alibi_slopes(alibi_slopes: Callable) -> None:
     for n in (8, 4, 16, 1):
         slopes = expect_tensor(call(alibi_slopes, n), f"alibi_slopes({n})", (n,))
         if not slopes.is_floating_point():
             fail(f"alibi_slopes({n}) should return a float tensor, got {slopes.dtype}")
-        expected = _alibi_power_of_two(n)
+        expected = fixture(f"alibi_slopes({n})")
         if is_close(slopes, expected, rtol=1e-6, atol=0):
             continue
         if is_close(slopes, expected.flip(0), rtol=1e-6, atol=0):
             fail(
                 f"alibi_slopes({n}) is in reverse order: head 1 gets the largest slope 2**(-8/n), the last head 2**(-8)"
             )
-        if is_close(
-            slopes, torch.tensor([2.0 ** (-8.0 * i / n) for i in range(n)], dtype=torch.float64), rtol=1e-6, atol=0
-        ):
+        if is_close(slopes, expected / expected[0], rtol=1e-6, atol=0):
             fail(f"alibi_slopes({n}): heads are numbered i = 1..n, so the first slope is 2**(-8/n), not 1")
-        if is_close(slopes, torch.tensor([2.0**-i for i in range(1, n + 1)], dtype=torch.float64), rtol=1e-6, atol=0):
+        if is_close(slopes, 0.5 ** torch.arange(1, n + 1, dtype=torch.float64), rtol=1e-6, atol=0):
             fail(f"alibi_slopes({n}): the exponent is -8i/n, not -i; the slopes always go down to 2**(-8) = 1/256")
         expect_close(
             slopes,
@@ -216,12 +193,11 @@ def check_alibi_slopes(alibi_slopes: Callable) -> None:
 
 
 def check_alibi_slopes_any_count(alibi_slopes: Callable) -> None:
-    six = torch.tensor(
-        [1 / 4, 1 / 16, 1 / 64, 1 / 256, 1 / 2, 1 / 8], dtype=torch.float64
-    )  # 4 heads, then 8 heads [0::2][:2]
+    six = fixture("alibi_slopes(6)")  # 1/4, 1/16, 1/64, 1/256 (4 heads), then 1/2, 1/8 (8 heads [0::2][:2])
     slopes = expect_tensor(call(alibi_slopes, 6), "alibi_slopes(6)", (6,))
     if not is_close(slopes, six, rtol=1e-6, atol=0):
-        if is_close(slopes, _alibi_power_of_two(6), rtol=1e-6, atol=0):
+        powers = slopes.double()[0] ** torch.arange(1, 7, dtype=torch.float64)
+        if is_close(slopes, powers, rtol=1e-6, atol=0) and is_close(slopes[-1], 2**-8, rtol=1e-6, atol=0):
             fail(
                 "slopes for a non-power-of-two head count follow the ALiBi paper's interleaving rule, not 2**(-8i/n): the m = 2**floor(log2 n) slopes of m heads, then every other slope of 2m heads"
             )
@@ -229,12 +205,7 @@ def check_alibi_slopes_any_count(alibi_slopes: Callable) -> None:
             fail(
                 "alibi_slopes(6) is sorted; keep the paper's order: the 4 slopes of 4 heads first, then the 2 extra ones from 8 heads"
             )
-        if is_close(
-            slopes,
-            torch.tensor([1 / 4, 1 / 16, 1 / 64, 1 / 256, 1 / 4, 1 / 16], dtype=torch.float64),
-            rtol=1e-6,
-            atol=0,
-        ):
+        if is_close(slopes, torch.cat([six[:4], six[:2]]), rtol=1e-6, atol=0):
             fail(
                 "the extra slopes are every other slope of 2m heads starting from the first ([0::2]: 1/2, 1/8, ...), the ones between the slopes you already have"
             )
@@ -247,11 +218,9 @@ def check_alibi_slopes_any_count(alibi_slopes: Callable) -> None:
             atol=0,
         )
     for n in (3, 12):
-        m = 2 ** int(math.floor(math.log2(n)))
-        expected = torch.cat([_alibi_power_of_two(m), _alibi_power_of_two(2 * m)[0::2][: n - m]])
         expect_close(
             call(alibi_slopes, n),
-            expected,
+            fixture(f"alibi_slopes({n})"),
             f"alibi_slopes({n})",
             "m = 2**floor(log2 n) slopes of m heads, then every other slope of 2m heads ([0::2]) for the n - m remaining heads",
             rtol=1e-6,
@@ -261,8 +230,8 @@ def check_alibi_slopes_any_count(alibi_slopes: Callable) -> None:
 
 
 def check_alibi_bias(alibi_bias: Callable) -> None:
-    six = torch.tensor([1 / 4, 1 / 16, 1 / 64, 1 / 256, 1 / 2, 1 / 8], dtype=torch.float64)
-    for n_heads, T, slopes in ((4, 5, _alibi_power_of_two(4)), (6, 3, six)):
+    for n_heads, T in ((4, 5), (6, 3)):
+        slopes = fixture(f"alibi_slopes({n_heads})")
         bias = call(alibi_bias, n_heads, T)
         if isinstance(bias, torch.Tensor) and bias.is_floating_point() and torch.isinf(bias).any():
             fail(

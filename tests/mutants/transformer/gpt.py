@@ -85,6 +85,6 @@ MUTANTS: dict[str, list[Mutant]] = {
     "interview_answers": [
         Mutant("Q1: residuals halve the parameters", 'q1_residual = "b"', 'q1_residual = "a"'),
         Mutant("Q2: post-norm", 'q2_pre_norm = "b"', 'q2_pre_norm = "a"'),
-        Mutant("Q3: two matrices counted", "q3_swiglu_params = 132096", "q3_swiglu_params = 88064"),
+        Mutant("Q3: two matrices counted", "q3_swiglu_params = 294912", "q3_swiglu_params = 196608"),
     ],
 }

@@ -1,0 +1,87 @@
+"""The visible checks' stored expected values, course/assets/check_fixtures.json.
+
+A visible check ships to students, so it may not hold a working implementation of an exercise
+(a student would call it). Where PyTorch has no built-in that the hidden tests forbid, a check
+compares with values stored here instead: the grader's references (autograde/judge/references.py)
+evaluated on the check's fixed inputs, and a few likely mistakes obtained from the same references
+with altered arguments. `python -m autograde.check_fixtures` rewrites the file;
+tests/test_references.py checks that the committed file is a fresh generation.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from autograde.judge import references
+from course.checks import FIXTURES, fixed
+
+PATH = Path(__file__).resolve().parents[1] / "course" / "assets" / FIXTURES
+
+
+def _rounded(value: Any) -> Any:
+    """JSON-ready: tensors as nested lists of floats to 12 significant digits, ints as they are."""
+    if isinstance(value, torch.Tensor):
+        value = value.tolist()
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value if isinstance(value, int) else float(f"{value:.12g}")
+
+
+def _sinusoidal(T: int, d: int, theta: float) -> torch.Tensor:
+    """PE[t] = (sin t w_i, cos t w_i) with w_i = theta**(-2i/d), from the RoPE reference: the pair
+    (0, 1) rotated by the angle -t w_i. theta = 10000 gives sinusoidal_positions(T, d)."""
+    pairs = torch.tensor([0.0, 1.0], dtype=torch.float64).repeat(T, d // 2)
+    return references.rope(pairs, -torch.arange(T), theta)
+
+
+def generate() -> dict[str, Any]:
+    """Every stored value, keyed by the call it is the answer of (the inputs are the checks')."""
+    x, positions = fixed(2, 5, 8, seed=21), torch.tensor([3, 0, 7, 7, 12])
+    halves = torch.tensor([0, 4, 1, 5, 2, 6, 3, 7])  # pairs (x[i], x[i + d/2]) made interleaved
+    x32 = fixed(3, 4, 6, seed=22, dtype=torch.float32)
+    values: dict[str, Any] = {
+        # 02_positions: rows 0..5 are the check's (6, 8), rows 1..6 positions starting at 1; the pairs of
+        # (6, 16) hold the frequencies 10000**(-i/8) of an exponent i/d
+        "sinusoidal_positions(7, 8)": references.sinusoidal_positions(7, 8),
+        "sinusoidal_positions(6, 16)": references.sinusoidal_positions(6, 16),
+        "sinusoidal_positions(6, 8), t * 10000**(2i/d)": _sinusoidal(6, 8, 1e-4),
+        "sinusoidal_positions(40, 32)": references.sinusoidal_positions(40, 32),
+        "apply_rope(x, positions)": references.rope(x, positions),
+        "apply_rope(x, positions), halves": references.rope(x[..., halves], positions)[..., halves.argsort()],
+        "apply_rope(x, -positions)": references.rope(x, -positions),
+        "apply_rope(x, 0..T-1)": references.rope(x, torch.arange(5)),
+        # also theta=10000 with the exponent i/d: 10000**(-i/d) = 100**(-2i/d)
+        "apply_rope(x, positions, theta=100)": references.rope(x, positions, 100.0),
+        "apply_rope(x32, positions / 2)": references.rope(x32, torch.arange(4) * 0.5),
+        **{f"alibi_slopes({n})": references.alibi_slopes(n) for n in (1, 3, 4, 6, 8, 12, 16)},
+        # 04_accounting: with an explicit d_ff, and with the default 4 d
+        **{
+            f"gpt2_param_count{args}": references.gpt2_param_count(*args)
+            for args in (
+                (100, 16, 8, 3, 20),
+                (100, 16, 8, 3),
+                (1000, 64, 32, 2, 48),
+                (1000, 64, 32, 2),
+                (50, 10, 12, 1),
+            )
+        },
+    }
+    return {key: _rounded(value) for key, value in values.items()}
+
+
+def dumps(values: dict[str, Any]) -> str:
+    """One entry a line, so that a regeneration's diff names the entries it changed."""
+    return "{\n" + ",\n".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in values.items()) + "\n}\n"
+
+
+def write(path: Path = PATH) -> Path:
+    path.write_text(dumps(generate()))
+    return path
+
+
+if __name__ == "__main__":
+    print(f"wrote {write()}")
