@@ -279,7 +279,7 @@ Bits per byte are measured on the whole held-out text and on as many training by
 | unigram baseline | 256 | | | | | | | | | {unigram:.3f} |
 
 Where the pair sits on the compute frontier (module 04: C = 6ND, compute-optimal D of about 20N):
-the draft saw about 21 tokens per parameter, at the compute-optimal point for its budget; the
+the draft saw about 22 tokens per parameter, at the compute-optimal point for its budget; the
 target saw about 4, so for its budget (C of about 2.4e14 FLOPs) a model of about 1.4M parameters
 trained on 28M tokens would have been compute-optimal. The target is four times larger than that
 on purpose: speculative decoding needs a deep target whose step costs several draft steps.
