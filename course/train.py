@@ -209,7 +209,7 @@ def build_corpus() -> None:
 
 def report() -> None:
     """docs/tinygpt.md and docs/tinygpt_learning_curves.png from the training logs (and the decoding
-    measurements in docs/tinygpt_decoding.json, written by `python -m autograde.decoding`)."""
+    measurements in docs/tinygpt_decoding.json, written by the instructor's decoding benchmark)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -299,7 +299,7 @@ Samples:
 
 DECODING = """## Decoding: time per token and acceptance rate
 
-Measured by `python -m autograde.decoding` (instructor side: the KV cache is module 05's exercise),
+Measured by the course's decoding benchmark (a KV cache of its own: the cache is module 05's exercise),
 one thread, batch 1, a {prompt_length}-byte prompt from the held-out text, {new_tokens} new tokens, greedy:
 
 | model | seconds per token, with a KV cache | without a cache |

@@ -123,7 +123,7 @@ def fixed(*shape: int, seed: int = 0, scale: float = 1.0, dtype: torch.dtype = t
     return scale * torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
-FIXTURES = "check_fixtures.json"  # in course/assets; written by autograde/check_fixtures.py
+FIXTURES = "check_fixtures.json"  # in course/assets; generated from the grader's references
 
 
 @functools.cache
