@@ -1,6 +1,6 @@
 """A sample of the mutants through `autograde grade`, with real kernels: records, the grader-side
 judges, restore and the sandbox. tests/test_mutants.py rejects every mutant in-process, on
-three seeds; here the first GRADER_SAMPLE mutants of each exercise lose points in the grader."""
+ten seeds; here the first GRADER_SAMPLE mutants of each exercise lose points in the grader."""
 
 from __future__ import annotations
 
