@@ -35,7 +35,7 @@ FENCED_MODULES = ("course.models", "course.train", "course.checks")
 # Names there that compute no exercise's answer: a graded function may use them.
 FREE = {"course.models": ("encode", "decode", "load_pretrained", "checkpoint", "TinyGPTConfig")}
 BOOT = Path(__file__).parent / "boot"  # on the PYTHONPATH of every grading kernel and its children
-RECORD_DIR_ENV = "AUTOGRADE_RECORD_DIR"
+RECORD_DIR_ENV = "AUTOGRADE_RECORD_DIR"  # the grader's record folder: set in grading runs only
 LOG_NAME = "fence.log"  # in the record folder: fenced calls made by the kernel's child processes
 
 

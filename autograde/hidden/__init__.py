@@ -41,7 +41,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from autograde import fence
 from autograde.files import atomic_write
 
-RECORD_DIR_ENV = "AUTOGRADE_RECORD_DIR"
+RECORD_DIR_ENV = fence.RECORD_DIR_ENV  # set by the grader: save records there, judge nothing here
 SEED_ENV = "AUTOGRADE_SEED"
 MAX_MESSAGE = 200
 
