@@ -11,8 +11,18 @@ from autograde.grade.support.limits import Limits
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from autograde import release
+    from autograde import interview, release
 
+    problems = interview.problems()
+    for problem in problems:
+        print(f"interview index: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    if args.check and interview.INDEX.read_text(encoding="utf-8") != interview.index():
+        print("docs/interview.md is out of date: run `python -m autograde release`")
+        return 1
+    if not args.check:
+        print(f"wrote {interview.write().relative_to(settings.ROOT)}")
     for module in args.modules or settings.modules():
         if args.check:
             problems = release.check(module)

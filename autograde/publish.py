@@ -172,8 +172,8 @@ def student_readme(modules: list[str]) -> str:
     )
 
 
-# What the notebooks link to besides themselves: the pretrained models' documentation.
-DOCS = ("docs/tinygpt.md", "docs/tinygpt_learning_curves.png")
+# What the notebooks link to besides themselves: the pretrained models' documentation, the interview index.
+DOCS = ("docs/tinygpt.md", "docs/tinygpt_learning_curves.png", "docs/interview.md", "docs/interview_bank.md")
 
 
 def course_files() -> list[Path]:

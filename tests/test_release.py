@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from autograde import notebooks, release, settings
+from autograde import interview, notebooks, release, settings
 from autograde.hidden import PROBES
 from autograde.judge import JUDGES, load
 from course.checks import CheckFailure
 from tests.helpers import base_namespace, cell, grade_cells_of, run_cell, source_notebooks, without_hidden
 
 MODULES = settings.modules()
+SECTION = re.compile(r"^## \d+\..*$", re.M)  # a numbered section's heading
+MINUTES = re.compile(r"about (\d+) minutes")
+TOTAL = re.compile(r"about (\d+) minutes of work")
 LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "autograde", "{{ course_pip_url }}", "<!-- badges -->")
 
 
@@ -110,6 +115,15 @@ def test_source_follows_the_exercise_contract(path):
             assert intro.cell_type == "markdown", f"{solution_id} has no explanation before it"
     difficulty = [c for c in nb.cells if c.cell_type == "markdown" and "★" in c.source]
     assert len(difficulty) >= 1, "exercises state their difficulty and time"
+    sections = [line for c in nb.cells if c.cell_type == "markdown" for line in SECTION.findall(c.source)]
+    timed = [int(m) for line in sections for m in MINUTES.findall(line)]
+    assert len(timed) == len(sections), (
+        f"a numbered section states no time: {[s for s in sections if not MINUTES.search(s)]}"
+    )
+    (total,) = TOTAL.findall(nb.cells[0].source)
+    assert int(total) == sum(timed), (
+        f"the title says about {total} minutes of work, the sections add up to {sum(timed)}"
+    )
 
 
 def test_hidden_inputs_come_from_the_seed_alone_and_change_with_it():
@@ -139,3 +153,14 @@ def _equal(a, b) -> bool:
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
     return a == b
+
+
+def test_every_interview_question_of_the_course_is_answered_and_indexed():
+    """Each notebook cites known ids of docs/interview_bank.md, every id of a module in source/ is cited by
+    one of its notebooks, and docs/interview.md is the index generated from those citations."""
+    assert interview.problems() == []
+    assert interview.INDEX.read_text(encoding="utf-8") == interview.index(), (
+        "docs/interview.md is out of date: run `python -m autograde release`"
+    )
+    cited = interview.citations()
+    assert all(cited.values()), f"a title cell cites no id: {[p.name for p, ids in cited.items() if not ids]}"

@@ -28,10 +28,11 @@ class Trajectory:
 
 
 def _run_optimizer(optimizer_class: type, c: Case) -> Trajectory:
-    """Feed the case's gradients step by step; the parameters at the checkpoints, zero_grad's effect."""
+    """Feed the case's gradients step by step; the parameters at the checkpoints, zero_grad's effect.
+    The parameters come as a one-shot iterator, as model.parameters() gives them."""
     params = [p.requires_grad_() for p in c.extra["params"]]
     frozen = c.extra["frozen"].requires_grad_()
-    optimizer = optimizer_class([*params, frozen], **c.kwargs)
+    optimizer = optimizer_class(iter([*params, frozen]), **c.kwargs)
     grads = c.extra["grads"]
     marks, snapshots = checkpoints(len(grads)), []
     for step, step_grads in enumerate(grads, start=1):
@@ -117,11 +118,12 @@ class Clipped:
 
 
 def _clip(clip_grad_norm: Any, c: Case) -> Clipped:
-    """Parameters holding the case's gradients, one of them (extra["none_index"]) without a gradient."""
+    """Parameters holding the case's gradients, one of them (extra["none_index"]) without a gradient,
+    passed as a one-shot iterator, as model.parameters() gives them."""
     params = [torch.zeros(grad.shape, dtype=grad.dtype, requires_grad=True) for grad in c.extra["grads"]]
     for i, (p, grad) in enumerate(zip(params, c.extra["grads"], strict=True)):
         p.grad = None if i == c.extra["none_index"] else grad
-    norm = clip_grad_norm(params, *c.args)
+    norm = clip_grad_norm(iter(params), *c.args)
     return Clipped(norm, [None if p.grad is None else p.grad.clone() for p in params])
 
 

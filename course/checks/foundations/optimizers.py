@@ -10,6 +10,8 @@ import torch
 
 from course.checks import call, fail, is_close, passed
 
+ONCE = "`params` may be a generator, such as model.parameters(), that can be iterated only once: start with params = list(params)"
+
 
 def _parameters(seed: int = 0) -> list[torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
@@ -31,8 +33,9 @@ def _gradients(steps: int, seed: int = 1, scale: float = 1.0) -> list[list[torch
 
 
 def _trajectory(make: Callable, params: list[torch.Tensor], grads: list[list[torch.Tensor]]) -> list[torch.Tensor]:
-    """Run an optimizer over fixed gradients; the parameters after each step, flattened."""
-    optimizer = call(make, params)
+    """Run an optimizer, given its parameters as a one-shot iterator (as model.parameters() is), over fixed
+    gradients; the parameters after each step, flattened."""
+    optimizer = call(make, iter(params))
     after = []
     for step_grads in grads:
         for p, g in zip(params, step_grads):
@@ -53,14 +56,23 @@ def _compare_trajectories(mine: list[torch.Tensor], theirs: list[torch.Tensor], 
             fail(f"{name}: the parameters differ from PyTorch's after step {step}: {hint}")
 
 
-def _check_in_place(optimizer_class: type, name: str, **kwargs: Any) -> None:
+def _one_step(optimizer_class: type, as_iterator: bool, **kwargs: Any) -> tuple[Any, list[torch.Tensor], bool]:
+    """One step on gradients of ones, the parameters given as a list or a one-shot iterator:
+    (the optimizer, its parameters, whether any of them moved)."""
     params = _parameters()
     before = [p.detach().clone() for p in params]
-    optimizer = call(optimizer_class, params, **kwargs)
+    optimizer = call(optimizer_class, iter(params) if as_iterator else params, **kwargs)
     for p in params:
         p.grad = torch.ones_like(p)
     call(optimizer.step)
-    if all(torch.equal(p.detach(), b) for p, b in zip(params, before)):
+    return optimizer, params, any(not torch.equal(p.detach(), b) for p, b in zip(params, before))
+
+
+def _check_in_place(optimizer_class: type, name: str, **kwargs: Any) -> None:
+    optimizer, params, moved = _one_step(optimizer_class, True, **kwargs)
+    if not moved:
+        if _one_step(optimizer_class, False, **kwargs)[2]:
+            fail(f"{name}.step() did not change parameters given as a generator: {ONCE}")
         fail(f"{name}.step() did not change the parameters: update them in place (p.sub_(...)), do not rebind them")
     call(optimizer.zero_grad)
     if any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in params):
@@ -177,8 +189,17 @@ def check_clip_grad_norm(clip_grad_norm: Callable) -> None:
             grad = scale * torch.randn(3, 2, generator=g, dtype=torch.float64)
             a.grad, b.grad = grad.clone(), grad.clone()
         mine[2].grad = theirs[2].grad = None  # a parameter without gradient is skipped
-        norm = call(clip_grad_norm, mine, max_norm)
+        backup = [None if a.grad is None else a.grad.clone() for a in mine]
+        norm = call(clip_grad_norm, iter(mine), max_norm)
         ref = torch.nn.utils.clip_grad_norm_(theirs, max_norm)
+        if is_close(norm, ref, rtol=1e-7) and not all(
+            a.grad is None or is_close(a.grad, b.grad, rtol=1e-7, atol=1e-12) for a, b in zip(mine, theirs)
+        ):
+            for a, grad in zip(mine, backup):
+                a.grad = grad
+            call(clip_grad_norm, list(mine), max_norm)
+            if all(a.grad is None or is_close(a.grad, b.grad, rtol=1e-7, atol=1e-12) for a, b in zip(mine, theirs)):
+                fail(f"the gradients were not clipped when the parameters came as a generator: {ONCE}")
         if not is_close(norm, ref, rtol=1e-7):
             fail(
                 f"returned norm {float(norm):.6g}, expected the global norm before clipping, {ref.item():.6g}: sqrt of the sum of all squared gradient entries"

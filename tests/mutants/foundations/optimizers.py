@@ -43,6 +43,12 @@ MUTANTS: dict[str, list[Mutant]] = {
     ],
     "AdamW": [
         Mutant(
+            "keeps the parameters' iterator, emptied by building the state",
+            "        self.params = list(params)",
+            "        self.params = params",
+            hint="`params` may be a generator, such as model.parameters(), that can be iterated only once",
+        ),
+        Mutant(
             "L2 in the gradient (Adam), not decoupled decay",
             '            t, g = state["step"], p.grad\n            p.mul_(1 - self.lr * self.weight_decay)',
             '            t, g = state["step"], p.grad + self.weight_decay * p',
@@ -183,6 +189,19 @@ MUTANTS: dict[str, list[Mutant]] = {
             "total = torch.sqrt(sum((g.detach() ** 2).sum() for g in grads))",
             "total = sum(g.detach().norm() for g in grads)",
             hint="sqrt of the sum of all squared gradient entries",
+        ),
+        Mutant(
+            "iterates the parameters twice (a generator is empty the second time)",
+            None,
+            "def clip_grad_norm(params, max_norm):\n"
+            "    total = torch.sqrt(sum((p.grad.detach() ** 2).sum() for p in params if p.grad is not None))\n"
+            "    factor = max_norm / (total + 1e-6)\n"
+            "    if factor < 1:\n"
+            "        for p in params:\n"
+            "            if p.grad is not None:\n"
+            "                p.grad.mul_(factor)\n"
+            "    return total\n",
+            hint="`params` may be a generator, such as model.parameters(), that can be iterated only once",
         ),
         Mutant(
             "crashes on parameters without a gradient",
