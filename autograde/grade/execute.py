@@ -2,8 +2,10 @@
 
 Every cell runs, even after errors. Each cell has a timeout, the whole
 notebook a deadline, the kernel's process tree a memory cap and the outputs a
-size cap. A cell that times out, crashes the kernel or exceeds the memory cap
-is skipped in a fresh attempt, so the rest of the notebook still counts.
+size cap. A cell that times out is interrupted and the notebook goes on; a cell
+the interrupt does not stop, or one that crashes the kernel or exceeds the
+memory cap, is skipped in a fresh attempt, so the rest of the notebook still
+counts. A cell that timed out is skipped in later attempts too.
 
 Hidden-test records written while a cell runs are filed under that cell's
 index (records/<index>/), so the score step knows which grade cell produced
@@ -122,14 +124,16 @@ def execute(
 
 def _engine():
     """A papermill engine whose client caps outputs and calls our hooks."""
+    from nbclient.util import ensure_async
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine
     from papermill.utils import merge_kwargs, remove_args
 
     class GradingClient(PapermillNotebookClient):
-        def __init__(self, nb_man, output_limits=(0, 0), **kw):
+        def __init__(self, nb_man, output_limits=(0, 0), on_timeout=None, **kw):
             super().__init__(nb_man, **kw)
             self.cell_cap, self.total_cap = output_limits
+            self.on_timeout = on_timeout
             self.cell_bytes: dict[int, int] = {}
             self.total_bytes = 0
 
@@ -150,6 +154,13 @@ def _engine():
                     )
                 return None
             return super().output(outs, msg, display_id, cell_index)
+
+        async def _async_handle_timeout(self, timeout, cell=None):
+            """Interrupt a cell that ran out of time and wait for it once more; then give up on the run."""
+            if self.on_timeout is not None and self.on_timeout():
+                await ensure_async(self.km.interrupt_kernel())
+                return None
+            return await super()._async_handle_timeout(timeout, cell)
 
     class GradingEngine(NBClientEngine):
         @classmethod
@@ -172,6 +183,7 @@ class _Attempt:
         self.current = -1
         self.stopped_for: CellRun | None = None  # set by the watchdog when it kills the kernel
         self.past_deadline = False
+        self.interrupted: list[int] = []  # cells that timed out and were interrupted
         self.peak_bytes = 0
         self.done = threading.Event()
 
@@ -185,6 +197,13 @@ class _Attempt:
     def on_cell_start(self, cell, cell_index, **_):
         self.file_records()
         self.current = cell_index
+
+    def on_timeout(self) -> bool:
+        """Whether to interrupt the current cell: yes the first time it times out."""
+        if self.current in self.interrupted:
+            return False
+        self.interrupted.append(self.current)
+        return True
 
     def watch(self) -> None:
         from autograde.grade.support import processes
@@ -271,7 +290,11 @@ def _prepare_kernel(job: dict, limits: Limits, workdir: Path, records: Path) -> 
     spec = workdir / "jupyter" / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": "Python (grading)", "language": "python"}, indent=1)
+        json.dumps(
+            # interrupts travel as messages: a signal would not cross the sandbox's new session
+            {"argv": argv, "display_name": "Python (grading)", "language": "python", "interrupt_mode": "message"},
+            indent=1,
+        )
     )
     os.environ["JUPYTER_PATH"] = str(workdir / "jupyter")
     from traitlets.config import Config
@@ -303,6 +326,7 @@ def _run_once(
                 start_timeout=60,
                 allow_errors=True,
                 on_cell_start=attempt.on_cell_start,
+                on_timeout=attempt.on_timeout,
                 output_limits=(limits.output_kb_per_cell * 1024, limits.output_mb_total * 1024 * 1024),
                 config=client_config,
             )
@@ -371,6 +395,12 @@ def run_job(job: dict) -> Execution:
         failure = _run_once(nb, job, limits, attempt, cwd, client_config, result.notes)
         result.attempts = attempt_number
         result.peak_mb = max(result.peak_mb, round(attempt.peak_bytes / 2**20, 1))
+        for index in attempt.interrupted:
+            if failure is None or index != attempt.current:  # else the interrupt did not stop it: below
+                result.notes.append(
+                    f"cell {index} {CellRun.TIMEOUT.what_it_did}; it was interrupted and the notebook went on"
+                )
+            skipped[index] = CellRun.TIMEOUT
         if failure is None:
             break
         if attempt.current < 0:
