@@ -170,7 +170,9 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
     put("exiter", with_cell("import os\nos._exit(3)"), F, "crashed")
     put("segfaulter", with_cell("import ctypes\nctypes.string_at(0)"), F, "crashed")
     put("looper", with_cell("while True:\n    pass"), F, "time limit")
-    stubborn = "import time\nwhile True:\n    try:\n        time.sleep(100)\n    except KeyboardInterrupt:\n        pass"
+    stubborn = (
+        "import time\nwhile True:\n    try:\n        time.sleep(100)\n    except KeyboardInterrupt:\n        pass"
+    )
     put("stubborn", with_cell(stubborn), F, "skipped and the notebook run again")  # ignores the interrupt
     hang = full()
     cell(hang, "value").source = solution_text(
