@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import torch
+
+Result = TypeVar("Result")
 
 
 def setup(seed: int = 0) -> torch.device:
@@ -19,6 +25,26 @@ def setup(seed: int = 0) -> torch.device:
     _style_plots()
     _shorten_not_implemented_errors()
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def fastest(fn: Callable[[], Result], runs: int = 5) -> tuple[Result, float]:
+    """fn()'s result and its fastest time in seconds over `runs` runs, as `timeit` measures: on one
+    PyTorch thread (a thread pool's start-up and waits would blur a trend) and with the garbage
+    collector paused (its pauses would be timed too)."""
+    threads, collecting = torch.get_num_threads(), gc.isenabled()
+    torch.set_num_threads(1)
+    gc.disable()
+    times = []
+    try:
+        for _ in range(runs):
+            start = time.perf_counter()
+            result = fn()
+            times.append(time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(threads)
+        if collecting:
+            gc.enable()
+    return result, min(times)
 
 
 def _style_plots() -> None:

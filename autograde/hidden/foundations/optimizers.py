@@ -146,4 +146,4 @@ def clip_grad_norm(g: torch.Generator) -> list[Case]:
     return cases
 
 
-q1_adamw, q2_lr_at_550, q3_warmup = answers(__name__, "q1_adamw", "q2_lr_at_550", "q3_warmup")
+q1_adamw, q2_lr_at_550, q3_clipped_entry = answers(__name__, "q1_adamw", "q2_lr_at_550", "q3_clipped_entry")

@@ -241,6 +241,6 @@ def grouped_query_attention(g: torch.Generator) -> list[Case]:
     ]
 
 
-q1_scale_sqrt_dk, q2_scores_when_t_doubles, q3_attention_parallel = answers(
-    __name__, "q1_scale_sqrt_dk", "q2_scores_when_t_doubles", "q3_attention_parallel"
+q1_scale_sqrt_dk, q2_kv_cache_gib, q3_attention_parallel = answers(
+    __name__, "q1_scale_sqrt_dk", "q2_kv_cache_gib", "q3_attention_parallel"
 )

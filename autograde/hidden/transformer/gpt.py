@@ -154,4 +154,4 @@ def gpt(g: torch.Generator) -> list[Case]:
     return cases
 
 
-q1_residual, q2_pre_norm, q3_swiglu_params = answers(__name__, "q1_residual", "q2_pre_norm", "q3_swiglu_params")
+q1_residual, q2_pre_norm, q3_block_params = answers(__name__, "q1_residual", "q2_pre_norm", "q3_block_params")

@@ -37,11 +37,18 @@ def judge_value_backward(c: Case, got: hidden.Evaluated) -> None:
     expect(all(_close(g, w) for g, w in zip(got.grads, want, strict=True)), "wrong gradient")
 
 
+def _df_da() -> float:
+    """d/da of tanh(a b + a^2) b at a = 0.6, b = -1.5, by PyTorch's autograd."""
+    a = torch.tensor(0.6, dtype=torch.float64, requires_grad=True)
+    (torch.tanh(a * -1.5 + a**2) * -1.5).backward()
+    return a.grad.item()
+
+
 answer_key(
     hidden,
     {
         "q1_reverse_order": Choice("b"),
         "q2_backward_cost": Choice("a"),
-        "q3_df_da": Number(-3.0 + 1),  # d(ab + a)/da = b + 1 at a = 2, b = -3
+        "q3_df_da": Number(_df_da()),
     },
 )

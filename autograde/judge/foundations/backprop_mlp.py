@@ -95,7 +95,7 @@ answer_key(
     hidden,
     {
         "q1_max_subtraction": Choice("b"),
-        "q2_initial_loss": Number(math.log(3), rel=0, abs=0.03),  # uniform over 3 classes: -log(1/3)
+        "q2_initial_loss": Number(math.log(10), rel=0, abs=0.005),  # uniform over 10 classes: -log(1/10)
         "q3_gradient_fan_out": Choice("b"),
     },
 )

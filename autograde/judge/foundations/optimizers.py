@@ -124,11 +124,20 @@ def judge_clip_grad_norm(c: Case, out: hidden.Clipped) -> None:
             expect_close(got, p.grad, f"gradients after clipping ({state})", rtol=1e-6, atol=1e-12)
 
 
+def _clipped_entry() -> float:
+    """The first gradient entry after torch.nn.utils.clip_grad_norm_ at 1.0 of [0.3, -1.2, 2.0] and [[4.1, -0.7]]."""
+    params = [torch.zeros(3, dtype=torch.float64), torch.zeros(1, 2, dtype=torch.float64)]
+    params[0].grad = torch.tensor([0.3, -1.2, 2.0], dtype=torch.float64)
+    params[1].grad = torch.tensor([[4.1, -0.7]], dtype=torch.float64)
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    return params[0].grad[0].item()
+
+
 answer_key(
     hidden,
     {
         "q1_adamw": Choice("b"),
         "q2_lr_at_550": Number(_cosine(550, 3e-4, 3e-5, 100, 1000)),
-        "q3_warmup": Choice("a"),
+        "q3_clipped_entry": Number(_clipped_entry()),
     },
 )

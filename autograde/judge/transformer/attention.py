@@ -114,7 +114,8 @@ answer_key(
     hidden,
     {
         "q1_scale_sqrt_dk": Choice("b"),
-        "q2_scores_when_t_doubles": Number(4.0),  # T x T scores: (2T)^2 / T^2
+        # K and V, 32 layers, 8 kv heads, head dimension 128, 8192 tokens, 2 bytes
+        "q2_kv_cache_gib": Number(2 * 32 * 8 * 128 * 8192 * 2 / 2**30),
         "q3_attention_parallel": Choice("c"),
     },
 )

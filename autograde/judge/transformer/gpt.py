@@ -53,6 +53,14 @@ def judge_gpt(c: Case, logits: Any) -> None:
     expect_close(logits, reference, "logits", rtol=1e-4, atol=1e-4)
 
 
+def _block_params(d: int, n_heads: int, n_kv_heads: int, d_ff: int) -> int:
+    """A Llama block without biases: W_q, W_o (d x d), W_k, W_v (d x n_kv_heads d_head), three SwiGLU
+    matrices (d x d_ff), two RMSNorm gains (d)."""
+    d_head = d // n_heads
+    return 2 * d * d + 2 * d * n_kv_heads * d_head + 3 * d * d_ff + 2 * d
+
+
 answer_key(
-    hidden, {"q1_residual": Choice("b"), "q2_pre_norm": Choice("b"), "q3_swiglu_params": Number(294912, rel=1e-9)}
+    hidden,
+    {"q1_residual": Choice("b"), "q2_pre_norm": Choice("b"), "q3_block_params": Number(_block_params(96, 6, 2, 256))},
 )

@@ -64,8 +64,8 @@ def judge_alibi_bias(c: Case, bias: Any) -> None:
 answer_key(
     hidden,
     {
-        "q1_alibi_head3": Number(2.0 ** (-8 * 3 / 8)),
+        "q1_alibi_slope": Number(references.alibi_slopes(12)[9]),  # head 10 of 12
         "q2_rope_relative": Choice("c"),
-        "q3_wavelengths": Choice("a"),
+        "q3_rope_long_context": Choice("c"),
     },
 )

@@ -88,10 +88,13 @@ MUTANTS: dict[str, list[Mutant]] = {
         ),
     ],
     "interview_answers": [
-        Mutant("Q1: any visiting order", 'q1_reverse_order = "b"', 'q1_reverse_order = "a"'),
-        Mutant("Q1: recursion depth", 'q1_reverse_order = "b"', 'q1_reverse_order = "c"'),
-        Mutant("Q2: quadratic cost", 'q2_backward_cost = "a"', 'q2_backward_cost = "b"'),
-        Mutant("Q3: forgets the second term", "q3_df_da = -2.0", "q3_df_da = -3.0"),
-        Mutant("Q3: a string instead of a number", "q3_df_da = -2.0", 'q3_df_da = "-2"'),
+        Mutant("Q1: any order from the output (breadth-first)", 'q1_reverse_order = "b"', 'q1_reverse_order = "a"'),
+        Mutant("Q1: the order replaces the +=", 'q1_reverse_order = "b"', 'q1_reverse_order = "c"'),
+        Mutant("Q2: once per parameter", 'q2_backward_cost = "a"', 'q2_backward_cost = "b"'),
+        Mutant("Q2: cheaper than the forward", 'q2_backward_cost = "a"', 'q2_backward_cost = "c"'),
+        Mutant("Q3: the derivative with respect to b", "q3_df_da = a.grad", "q3_df_da = b.grad"),
+        Mutant("Q3: the chain rule stops at tanh", "q3_df_da = a.grad", "q3_df_da = -1.5 * (-1.5 + 2 * 0.6)"),
+        Mutant("Q3: the value instead of the gradient", "q3_df_da = a.grad", "q3_df_da = f.data"),
+        Mutant("Q3: a string instead of a number", "q3_df_da = a.grad", "q3_df_da = str(a.grad)"),
     ],
 }

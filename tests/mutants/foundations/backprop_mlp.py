@@ -189,9 +189,24 @@ MUTANTS: dict[str, list[Mutant]] = {
         ),
     ],
     "interview_answers": [
-        Mutant("Q1: calibration", 'q1_max_subtraction = "b"', 'q1_max_subtraction = "a"'),
-        Mutant("Q2: a probability instead of a loss", "q2_initial_loss = 1.10", "q2_initial_loss = 0.33"),
-        Mutant("Q2: log of 10 classes", "q2_initial_loss = 1.10", "q2_initial_loss = 2.30"),
+        Mutant("Q1: shifts the probabilities", 'q1_max_subtraction = "b"', 'q1_max_subtraction = "a"'),
+        Mutant("Q1: underflow", 'q1_max_subtraction = "b"', 'q1_max_subtraction = "c"'),
+        Mutant(
+            "Q2: the printed 3-class value",
+            "q2_initial_loss = softmax_cross_entropy(torch.zeros(4, 10), torch.tensor([0, 3, 7, 9]))[0].item()",
+            "q2_initial_loss = 1.10",
+        ),
+        Mutant(
+            "Q2: a probability instead of a loss",
+            "q2_initial_loss = softmax_cross_entropy(torch.zeros(4, 10), torch.tensor([0, 3, 7, 9]))[0].item()",
+            "q2_initial_loss = 0.1",
+        ),
+        Mutant(
+            "Q2: base-10 logarithm",
+            "q2_initial_loss = softmax_cross_entropy(torch.zeros(4, 10), torch.tensor([0, 3, 7, 9]))[0].item()",
+            "q2_initial_loss = 1.0",
+        ),
         Mutant("Q3: averaged", 'q3_gradient_fan_out = "b"', 'q3_gradient_fan_out = "a"'),
+        Mutant("Q3: overwritten", 'q3_gradient_fan_out = "b"', 'q3_gradient_fan_out = "c"'),
     ],
 }

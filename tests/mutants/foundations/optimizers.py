@@ -210,13 +210,24 @@ MUTANTS: dict[str, list[Mutant]] = {
         ),
     ],
     "interview_answers": [
-        Mutant("Q1: same algorithm", 'q1_adamw = "b"', 'q1_adamw = "a"'),
+        Mutant("Q1: the same up to rescaling", 'q1_adamw = "b"', 'q1_adamw = "a"'),
+        Mutant("Q1: only which parameters decay", 'q1_adamw = "b"', 'q1_adamw = "c"'),
         Mutant(
             "Q2: forgets the warmup offset",
             "q2_lr_at_550 = cosine_lr(550, 3e-4, 3e-5, 100, 1000)",
             "q2_lr_at_550 = cosine_lr(550, 3e-4, 3e-5, 0, 1000)",
         ),
         Mutant("Q2: wrong units", "q2_lr_at_550 = cosine_lr(550, 3e-4, 3e-5, 100, 1000)", "q2_lr_at_550 = 1.65"),
-        Mutant("Q3: compute", 'q3_warmup = "a"', 'q3_warmup = "b"'),
+        Mutant(
+            "Q3: each parameter clipped on its own",
+            "q3_clipped_entry = pair[0].grad[0].item()",
+            "q3_clipped_entry = 0.3 / pair[0].grad.new_tensor([0.3, -1.2, 2.0]).norm().item()",
+        ),
+        Mutant("Q3: the entry before clipping", "q3_clipped_entry = pair[0].grad[0].item()", "q3_clipped_entry = 0.3"),
+        Mutant(
+            "Q3: the returned norm instead of the entry",
+            "clip_grad_norm(pair, 1.0)\nq3_clipped_entry = pair[0].grad[0].item()",
+            "q3_clipped_entry = clip_grad_norm(pair, 1.0).item()",
+        ),
     ],
 }

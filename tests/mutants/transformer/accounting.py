@@ -107,13 +107,34 @@ MUTANTS: dict[str, list[Mutant]] = {
         ),
     ],
     "interview_answers": [
-        Mutant("Q1: the complement (the blocks' share)", "q1_embedding_share = 0.32", "q1_embedding_share = 0.68"),
-        Mutant("Q1: a percentage", "q1_embedding_share = 0.32", "q1_embedding_share = 31.6"),
-        Mutant("Q1: the token embedding alone, rounded down", "q1_embedding_share = 0.32", "q1_embedding_share = 0.31"),
-        Mutant("Q1: a string", "q1_embedding_share = 0.32", 'q1_embedding_share = "0.32"'),
+        Mutant(
+            "Q1: the complement (the blocks' share)",
+            "q1_embedding_share = (32000 + 4096) * 2048 / gpt2_param_count(32000, 4096, 2048, 24)",
+            "q1_embedding_share = 1 - (32000 + 4096) * 2048 / gpt2_param_count(32000, 4096, 2048, 24)",
+        ),
+        Mutant(
+            "Q1: the token embedding alone",
+            "q1_embedding_share = (32000 + 4096) * 2048 / gpt2_param_count(32000, 4096, 2048, 24)",
+            "q1_embedding_share = 32000 * 2048 / gpt2_param_count(32000, 4096, 2048, 24)",
+        ),
+        Mutant(
+            "Q1: the untied head counted too",
+            "q1_embedding_share = (32000 + 4096) * 2048 / gpt2_param_count(32000, 4096, 2048, 24)",
+            "q1_embedding_share = (32000 + 4096) * 2048 / (gpt2_param_count(32000, 4096, 2048, 24) + 32000 * 2048)",
+        ),
+        Mutant(
+            "Q1: GPT-2 small's share, from the table",
+            "q1_embedding_share = (32000 + 4096) * 2048 / gpt2_param_count(32000, 4096, 2048, 24)",
+            "q1_embedding_share = 0.316",
+        ),
+        Mutant(
+            "Q1: a percentage",
+            "q1_embedding_share = (32000 + 4096) * 2048 / gpt2_param_count(32000, 4096, 2048, 24)",
+            "q1_embedding_share = 100 * (32000 + 4096) * 2048 / gpt2_param_count(32000, 4096, 2048, 24)",
+        ),
         Mutant("Q2: GPT for embeddings", 'q2_model_for_job = "a"', 'q2_model_for_job = "b"'),
         Mutant("Q2: BERT for chat", 'q2_model_for_job = "a"', 'q2_model_for_job = "c"'),
         Mutant("Q3: Adam's extra passes", 'q3_training_6n = "c"', 'q3_training_6n = "a"'),
-        Mutant("Q3: longer contexts", 'q3_training_6n = "c"', 'q3_training_6n = "b"'),
+        Mutant("Q3: the forward recomputed", 'q3_training_6n = "c"', 'q3_training_6n = "b"'),
     ],
 }

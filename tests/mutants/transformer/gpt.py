@@ -83,8 +83,24 @@ MUTANTS: dict[str, list[Mutant]] = {
         ),
     ],
     "interview_answers": [
-        Mutant("Q1: residuals halve the parameters", 'q1_residual = "b"', 'q1_residual = "a"'),
+        Mutant("Q1: residuals keep the scale", 'q1_residual = "b"', 'q1_residual = "a"'),
+        Mutant("Q1: residuals carry positions", 'q1_residual = "b"', 'q1_residual = "c"'),
         Mutant("Q2: post-norm", 'q2_pre_norm = "b"', 'q2_pre_norm = "a"'),
-        Mutant("Q3: two matrices counted", "q3_swiglu_params = 294912", "q3_swiglu_params = 196608"),
+        Mutant("Q2: no difference", 'q2_pre_norm = "b"', 'q2_pre_norm = "c"'),
+        Mutant(
+            "Q3: the RMSNorm gains forgotten",
+            "q3_block_params = sum(p.numel() for p in TransformerBlock(",
+            "q3_block_params = -2 * 96 + sum(p.numel() for p in TransformerBlock(",
+        ),
+        Mutant(
+            "Q3: as many K/V heads as query heads",
+            "n_heads=6, n_kv_heads=2, d_ff=256",
+            "n_heads=6, n_kv_heads=6, d_ff=256",
+        ),
+        Mutant(
+            "Q3: tinygpt-draft's block",
+            "TinyGPTConfig(d_model=96, n_heads=6, n_kv_heads=2, d_ff=256)",
+            "TinyGPTConfig(d_model=192, n_heads=6, n_kv_heads=2, d_ff=512)",
+        ),
     ],
 }

@@ -185,11 +185,29 @@ MUTANTS: dict[str, list[Mutant]] = {
         ),
     ],
     "interview_answers": [
-        Mutant("Q1: 3/8 (linear slopes)", "q1_alibi_head3 = 1 / 8", "q1_alibi_head3 = 3 / 8"),
-        Mutant("Q1: counted from the other end", "q1_alibi_head3 = 1 / 8", "q1_alibi_head3 = 1 / 64"),
-        Mutant("Q1: a string instead of a number", "q1_alibi_head3 = 1 / 8", 'q1_alibi_head3 = "1/8"'),
+        Mutant(
+            "Q1: 2^(-8i/n) for 12 heads",
+            "q1_alibi_slope = alibi_slopes(12)[9].item()",
+            "q1_alibi_slope = 2 ** (-8 * 10 / 12)",
+        ),
+        Mutant(
+            "Q1: head 9 (off by one)",
+            "q1_alibi_slope = alibi_slopes(12)[9].item()",
+            "q1_alibi_slope = alibi_slopes(12)[8].item()",
+        ),
+        Mutant(
+            "Q1: the slopes sorted",
+            "q1_alibi_slope = alibi_slopes(12)[9].item()",
+            "q1_alibi_slope = alibi_slopes(12).sort(descending=True).values[9].item()",
+        ),
+        Mutant(
+            "Q1: a string instead of a number",
+            "q1_alibi_slope = alibi_slopes(12)[9].item()",
+            "q1_alibi_slope = str(alibi_slopes(12)[9].item())",
+        ),
         Mutant("Q2: an added offset vector", 'q2_rope_relative = "c"', 'q2_rope_relative = "a"'),
-        Mutant("Q2: learned angles", 'q2_rope_relative = "c"', 'q2_rope_relative = "b"'),
-        Mutant("Q3: same wavelength everywhere", 'q3_wavelengths = "a"', 'q3_wavelengths = "b"'),
+        Mutant("Q2: only the query rotated", 'q2_rope_relative = "c"', 'q2_rope_relative = "b"'),
+        Mutant("Q3: RoPE extrapolates as trained", 'q3_rope_long_context = "c"', 'q3_rope_long_context = "a"'),
+        Mutant("Q3: interpolation needs no fine-tuning", 'q3_rope_long_context = "c"', 'q3_rope_long_context = "b"'),
     ],
 }
