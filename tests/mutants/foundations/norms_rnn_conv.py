@@ -139,10 +139,10 @@ MUTANTS: dict[str, list[Mutant]] = {
     ],
     "interview_answers": [
         Mutant("Q1: fewer parameters", 'q1_layernorm = "b"', 'q1_layernorm = "a"'),
-        Mutant("Q1: noisy batch statistics", 'q1_layernorm = "b"', 'q1_layernorm = "c"'),
+        Mutant("Q1: LayerNorm pools the batch", 'q1_layernorm = "b"', 'q1_layernorm = "c"'),
         Mutant("Q2: sigmoid gates do not vanish", 'q2_lstm = "a"', 'q2_lstm = "b"'),
-        Mutant("Q2: no backprop through time", 'q2_lstm = "a"', 'q2_lstm = "c"'),
-        Mutant("Q3: attention is linear in T", 'q3_transformer = "a"', 'q3_transformer = "b"'),
-        Mutant("Q3: sequential with a bigger state", 'q3_transformer = "a"', 'q3_transformer = "c"'),
+        Mutant("Q2: the forget gate resets the state", 'q2_lstm = "a"', 'q2_lstm = "c"'),
+        Mutant("Q3: recurrence with attention over past states", 'q3_transformer = "a"', 'q3_transformer = "b"'),
+        Mutant("Q3: memory in the feed-forward layers", 'q3_transformer = "a"', 'q3_transformer = "c"'),
     ],
 }

@@ -84,7 +84,7 @@ MUTANTS: dict[str, list[Mutant]] = {
     ],
     "interview_answers": [
         Mutant("Q1: residuals keep the scale", 'q1_residual = "b"', 'q1_residual = "a"'),
-        Mutant("Q1: residuals carry positions", 'q1_residual = "b"', 'q1_residual = "c"'),
+        Mutant("Q1: residuals let blocks be skipped", 'q1_residual = "b"', 'q1_residual = "c"'),
         Mutant("Q2: post-norm", 'q2_pre_norm = "b"', 'q2_pre_norm = "a"'),
         Mutant("Q2: no difference", 'q2_pre_norm = "b"', 'q2_pre_norm = "c"'),
         Mutant(

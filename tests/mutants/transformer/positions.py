@@ -206,7 +206,7 @@ MUTANTS: dict[str, list[Mutant]] = {
             "q1_alibi_slope = str(alibi_slopes(12)[9].item())",
         ),
         Mutant("Q2: an added offset vector", 'q2_rope_relative = "c"', 'q2_rope_relative = "a"'),
-        Mutant("Q2: only the query rotated", 'q2_rope_relative = "c"', 'q2_rope_relative = "b"'),
+        Mutant("Q2: a distance decay as in ALiBi", 'q2_rope_relative = "c"', 'q2_rope_relative = "b"'),
         Mutant("Q3: RoPE extrapolates as trained", 'q3_rope_long_context = "c"', 'q3_rope_long_context = "a"'),
         Mutant("Q3: interpolation needs no fine-tuning", 'q3_rope_long_context = "c"', 'q3_rope_long_context = "b"'),
     ],
