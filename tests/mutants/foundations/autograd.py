@@ -20,7 +20,7 @@ MUTANTS: dict[str, list[Mutant]] = {
             "tanh derivative 1 - t instead of 1 - t**2",
             "self.grad += (1 - out.data**2) * out.grad",
             "self.grad += (1 - out.data) * out.grad",
-            demo=("value_backward_test", "value_graph_test"),
+            demo=("value_backward_test", "value_graph_test", "interview_q3_test"),
             hint="d tanh(x)/dx = 1 - tanh(x)**2",
         ),
         Mutant(
