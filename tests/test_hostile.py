@@ -75,6 +75,8 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
     """Write the cohort; return what each student must get: (how, autograded points of NB, word in the notes)."""
     F = sum(notebooks.points(c) for c in full().cells if notebooks.is_autograded(c))
     V = sum(notebooks.points(c) for c in full().cells if notebooks.grade_id(c) in VALUE_TESTS)
+    # a wrong Value fails its own tests and Q3, whose answer is computed with it
+    W = V + sum(notebooks.points(c) for c in full().cells if notebooks.grade_id(c) == "interview_q3_test")
     A = sum(notebooks.points(c) for c in full().cells if notebooks.grade_id(c) in ANSWER_TESTS)
     expected = {}
 
@@ -125,7 +127,7 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
         ),
     )
     put("editor", edited, F)
-    put("forger", wrong_value(copy.deepcopy(edited)), F - V)
+    put("forger", wrong_value(copy.deepcopy(edited)), F - W)
     reordered = full()
     moved = [c for c in reordered.cells if notebooks.grade_id(c) in (*VALUE_TESTS, "value")]
     reordered.cells = moved[::-1] + [c for c in reordered.cells if c not in moved]
@@ -144,20 +146,20 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
     second = copy.deepcopy(cell(duplicated, "value"))
     second.source = WRONG_VALUE
     duplicated.cells.insert(index(duplicated, "value") + 1, second)
-    put("duplicator", duplicated, F - V, "duplicated")
+    put("duplicator", duplicated, F - W, "duplicated")
 
     # -- attacks from inside the kernel ----------------------------------------------------------------
     patches = patches_all()
-    put("patcher", with_cell(patches, after="imports", nb=wrong_value()), F - V)
+    put("patcher", with_cell(patches, after="imports", nb=wrong_value()), F - W)
     hide_errors = "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)"
-    put("error_hider", with_cell(hide_errors, after="imports", nb=wrong_value()), F - V)
+    put("error_hider", with_cell(hide_errors, after="imports", nb=wrong_value()), F - W)
     hijack = "import autograde.hidden.foundations as h\nfor name in ('value_forward', 'value_backward', 'value_graph'):\n    setattr(h, name, lambda student: None)"
-    put("hijacker", with_cell(hijack, after="imports", nb=wrong_value()), F - V)
+    put("hijacker", with_cell(hijack, after="imports", nb=wrong_value()), F - W)
     forge = (
         "import os, torch\nfor name in ('value_forward', 'value_backward', 'value_graph'):\n"
         "    torch.save({'probe': 'foundations.' + name, 'cases': [], 'forbidden': []}, os.path.join(os.environ['AUTOGRADE_RECORD_DIR'], f'foundations.{name}.pt'))"
     )
-    put("record_forger", with_cell(forge, after="value", nb=wrong_value()), F - V)
+    put("record_forger", with_cell(forge, after="value", nb=wrong_value()), F - W)
     steal = (
         "import glob\nstolen = {}\ntry:\n    import autograde.judge.foundations as j\n    stolen = {'q1_reverse_order': 'b', 'q2_backward_cost': 'a', 'q3_df_da': -2.0}\nexcept Exception:\n    pass\n"
         "for path in glob.glob('/work/**/source/**/01_autograd.ipynb', recursive=True) + glob.glob('/**/gradebook.db', recursive=False):\n    stolen = {'q1_reverse_order': 'b', 'q2_backward_cost': 'a', 'q3_df_da': -2.0}\n"
@@ -182,7 +184,7 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
         "        while True:\n            pass\n        out = Value(self.data + other.data",
         1,
     )
-    put("hanger", hang, F - V, "time limit")
+    put("hanger", hang, F - W, "time limit")
     put(
         "forker", with_cell("import os\nwhile True:\n    os.fork()"), F, ("processes", "memory")
     )  # whichever a fork bomb reaches first

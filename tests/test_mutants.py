@@ -158,7 +158,26 @@ def test_demo_mutant_fails_exactly_its_cells(module, monkeypatch):
     notebook, solution_id, mutant = demo_mutant(module)
     nb = notebooks.read(settings.SOURCE / module / notebook)
     code = apply_mutant(notebooks.solution_text(cell(nb, solution_id).source), mutant)
-    assert set(failing_cells(nb, solution_id, code)) == set(mutant.demo)
+    assert set(failing_cells(nb, solution_id, code)) | set(downstream_failures(nb, solution_id, code)) == set(
+        mutant.demo
+    )
+
+
+def downstream_failures(nb, solution_id: str, code: str) -> Iterator[str]:
+    """The grade cells after the exercise's own that fail when `code` is the solution and the later
+    reference solutions run again on top of it (an interview answer computed with the student's function)."""
+    namespace = base_namespace(nb)
+    assert run_cell(code, namespace) is None
+    own = {notebooks.grade_id(c) for c in grade_cells_of(nb, solution_id)}
+    after = False
+    for c in nb.cells:
+        if notebooks.grade_id(c) == solution_id:
+            after = True
+        elif after and notebooks.is_solution(c) and c.cell_type == "code":
+            run_cell(notebooks.solution_text(c.source), namespace)
+        elif after and notebooks.is_autograded(c) and notebooks.grade_id(c) not in own:
+            if run_cell(c.source, namespace) is not None:
+                yield notebooks.grade_id(c)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids)
