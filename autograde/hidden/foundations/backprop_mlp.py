@@ -171,6 +171,6 @@ def numerical_gradient(g: torch.Generator) -> list[Case]:
     ]
 
 
-q1_max_subtraction, q2_initial_loss, q3_gradient_fan_out = answers(
-    __name__, "q1_max_subtraction", "q2_initial_loss", "q3_gradient_fan_out"
+q1_large_logits_loss, q2_initial_loss, q3_gradient_fan_out = answers(
+    __name__, "q1_large_logits_loss", "q2_initial_loss", "q3_gradient_fan_out"
 )

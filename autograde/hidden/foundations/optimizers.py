@@ -146,4 +146,6 @@ def clip_grad_norm(g: torch.Generator) -> list[Case]:
     return cases
 
 
-q1_adamw, q2_lr_at_550, q3_clipped_entry = answers(__name__, "q1_adamw", "q2_lr_at_550", "q3_clipped_entry")
+q1_zero_gradient_weight, q2_lr_at_550, q3_clipped_entry = answers(
+    __name__, "q1_zero_gradient_weight", "q2_lr_at_550", "q3_clipped_entry"
+)

@@ -110,6 +110,6 @@ def alibi_bias(g: torch.Generator) -> list[Case]:
     return [case(f"{n} heads, T={T}", n, T) for n, T in sizes]
 
 
-q1_alibi_slope, q2_rope_relative, q3_rope_long_context = answers(
-    __name__, "q1_alibi_slope", "q2_rope_relative", "q3_rope_long_context"
+q1_alibi_slope, q2_rope_score, q3_rope_long_context = answers(
+    __name__, "q1_alibi_slope", "q2_rope_score", "q3_rope_long_context"
 )

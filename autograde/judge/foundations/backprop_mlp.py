@@ -91,10 +91,16 @@ def judge_numerical_gradient(c: Case, got: hidden.NumericalGrad) -> None:
     expect_close(got.grad, reference, "gradient", rtol=tolerance, atol=tolerance, dtype=torch.float64)
 
 
+def _large_logits_loss() -> float:
+    """torch's cross-entropy of the logits [1000, 1001, 1002], target 0 (float64)."""
+    logits = torch.tensor([[1000.0, 1001.0, 1002.0]], dtype=torch.float64)
+    return F.cross_entropy(logits, torch.tensor([0])).item()
+
+
 answer_key(
     hidden,
     {
-        "q1_max_subtraction": Choice("b"),
+        "q1_large_logits_loss": Number(_large_logits_loss()),
         "q2_initial_loss": Number(math.log(10), rel=0, abs=0.005),  # uniform over 10 classes: -log(1/10)
         "q3_gradient_fan_out": Choice("b"),
     },

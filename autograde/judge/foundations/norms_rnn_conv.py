@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from autograde.hidden import Case
-from autograde.judge import Choice, answer_key, expect, expect_close, judge, probes_for
+from autograde.judge import Choice, Number, answer_key, expect, expect_close, judge, probes_for
 
 hidden = probes_for(__name__)
 
@@ -51,10 +51,17 @@ def judge_conv2d(c: Case, out: Any) -> None:
     expect_close(out, torch.nn.functional.conv2d(*c.args, **c.kwargs), "output", rtol=1e-9, atol=1e-9)
 
 
+def _padded_token() -> float:
+    """torch's BatchNorm (training) of the feature [2, 4, 6, 8] padded with six zeros: the value at the 4."""
+    padded = torch.tensor([[[2.0, 4.0, 6.0, 8.0] + [0.0] * 6]], dtype=torch.float64)
+    stats = torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
+    return torch.nn.functional.batch_norm(padded, *stats, training=True)[0, 0, 1].item()
+
+
 answer_key(
     hidden,
     {
-        "q1_layernorm": Choice("b"),
+        "q1_padded_token": Number(_padded_token()),
         "q2_lstm": Choice("a"),
         "q3_transformer": Choice("a"),
     },

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from autograde.hidden import Case
-from autograde.judge import Choice, Number, answer_key, close_number, expect, expect_close, judge, probes_for
+from autograde.judge import Number, answer_key, close_number, expect, expect_close, judge, probes_for
 
 hidden = probes_for(__name__)
 
@@ -124,6 +124,16 @@ def judge_clip_grad_norm(c: Case, out: hidden.Clipped) -> None:
             expect_close(got, p.grad, f"gradients after clipping ({state})", rtol=1e-6, atol=1e-12)
 
 
+def _zero_gradient_weight() -> float:
+    """A weight of 1 after 10 steps of torch.optim.AdamW (lr 0.1, weight decay 0.5) with a zero gradient."""
+    weight = torch.ones(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.AdamW([weight], lr=0.1, weight_decay=0.5)
+    for _ in range(10):
+        weight.grad = torch.zeros(1, dtype=torch.float64)
+        optimizer.step()
+    return weight.item()
+
+
 def _clipped_entry() -> float:
     """The first gradient entry after torch.nn.utils.clip_grad_norm_ at 1.0 of [0.3, -1.2, 2.0] and [[4.1, -0.7]]."""
     params = [torch.zeros(3, dtype=torch.float64), torch.zeros(1, 2, dtype=torch.float64)]
@@ -136,7 +146,7 @@ def _clipped_entry() -> float:
 answer_key(
     hidden,
     {
-        "q1_adamw": Choice("b"),
+        "q1_zero_gradient_weight": Number(_zero_gradient_weight()),
         "q2_lr_at_550": Number(_cosine(550, 3e-4, 3e-5, 100, 1000)),
         "q3_clipped_entry": Number(_clipped_entry()),
     },

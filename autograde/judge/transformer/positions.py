@@ -61,11 +61,18 @@ def judge_alibi_bias(c: Case, bias: Any) -> None:
     expect_close(bias, references.alibi_bias(*c.args), "bias", rtol=1e-5, atol=1e-9)
 
 
+def _rope_score() -> float:
+    """The score of the query 1..8 at position 1000 and the key of ones at position 997, rotated by the reference RoPE."""
+    query = references.rope(torch.arange(1.0, 9.0).view(1, 8), torch.tensor([1000.0]))
+    key = references.rope(torch.ones(1, 8), torch.tensor([997.0]))
+    return (query * key).sum().item()
+
+
 answer_key(
     hidden,
     {
         "q1_alibi_slope": Number(references.alibi_slopes(12)[9]),  # head 10 of 12
-        "q2_rope_relative": Choice("c"),
+        "q2_rope_score": Number(_rope_score()),
         "q3_rope_long_context": Choice("c"),
     },
 )

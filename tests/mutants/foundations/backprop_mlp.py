@@ -189,8 +189,16 @@ MUTANTS: dict[str, list[Mutant]] = {
         ),
     ],
     "interview_answers": [
-        Mutant("Q1: shifts the probabilities", 'q1_max_subtraction = "b"', 'q1_max_subtraction = "a"'),
-        Mutant("Q1: underflow", 'q1_max_subtraction = "b"', 'q1_max_subtraction = "c"'),
+        Mutant(
+            "Q1: the loss of the largest logit's class",
+            "torch.tensor([[1000.0, 1001.0, 1002.0]]), torch.tensor([0])",
+            "torch.tensor([[1000.0, 1001.0, 1002.0]]), torch.tensor([2])",
+        ),
+        Mutant(
+            "Q1: the probability instead of the loss",
+            "torch.tensor([[1000.0, 1001.0, 1002.0]]), torch.tensor([0]))[0].item()",
+            "torch.tensor([[1000.0, 1001.0, 1002.0]]), torch.tensor([0]))[0].neg().exp().item()",
+        ),
         Mutant(
             "Q2: the printed 3-class value",
             "q2_initial_loss = softmax_cross_entropy(torch.zeros(4, 10), torch.tensor([0, 3, 7, 9]))[0].item()",

@@ -138,8 +138,16 @@ MUTANTS: dict[str, list[Mutant]] = {
         ),
     ],
     "interview_answers": [
-        Mutant("Q1: fewer parameters", 'q1_layernorm = "b"', 'q1_layernorm = "a"'),
-        Mutant("Q1: LayerNorm pools the batch", 'q1_layernorm = "b"', 'q1_layernorm = "c"'),
+        Mutant(
+            "Q1: the sentence normalized alone, without its padding",
+            "[2.0, 4.0, 6.0, 8.0] + [0.0] * 6]]",
+            "[2.0, 4.0, 6.0, 8.0]]]",
+        ),
+        Mutant(
+            "Q1: the first token instead of the second",
+            "q1_padded_token = normalized[0, 0, 1].item()",
+            "q1_padded_token = normalized[0, 0, 0].item()",
+        ),
         Mutant("Q2: sigmoid gates do not vanish", 'q2_lstm = "a"', 'q2_lstm = "b"'),
         Mutant("Q2: the forget gate resets the state", 'q2_lstm = "a"', 'q2_lstm = "c"'),
         Mutant("Q3: recurrence with attention over past states", 'q3_transformer = "a"', 'q3_transformer = "b"'),

@@ -210,8 +210,16 @@ MUTANTS: dict[str, list[Mutant]] = {
         ),
     ],
     "interview_answers": [
-        Mutant("Q1: the same up to rescaling", 'q1_adamw = "b"', 'q1_adamw = "a"'),
-        Mutant("Q1: only which parameters decay", 'q1_adamw = "b"', 'q1_adamw = "c"'),
+        Mutant(
+            "Q1: Adam with L2, the penalty's gradient normalized like any other",
+            "decaying = AdamW([lone_weight], lr=0.1, weight_decay=0.5)\nfor _ in range(10):\n    lone_weight.grad = torch.zeros(1)",
+            "decaying = AdamW([lone_weight], lr=0.1, weight_decay=0.0)\nfor _ in range(10):\n    lone_weight.grad = 0.5 * lone_weight.detach().clone()",
+        ),
+        Mutant(
+            "Q1: the decay without the learning rate",
+            "q1_zero_gradient_weight = lone_weight.item()",
+            "q1_zero_gradient_weight = 0.5**10",
+        ),
         Mutant(
             "Q2: forgets the warmup offset",
             "q2_lr_at_550 = cosine_lr(550, 3e-4, 3e-5, 100, 1000)",

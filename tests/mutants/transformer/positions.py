@@ -205,8 +205,16 @@ MUTANTS: dict[str, list[Mutant]] = {
             "q1_alibi_slope = alibi_slopes(12)[9].item()",
             "q1_alibi_slope = str(alibi_slopes(12)[9].item())",
         ),
-        Mutant("Q2: an added offset vector", 'q2_rope_relative = "c"', 'q2_rope_relative = "a"'),
-        Mutant("Q2: a distance decay as in ALiBi", 'q2_rope_relative = "c"', 'q2_rope_relative = "b"'),
+        Mutant(
+            "Q2: the positions swapped (an offset of -3)",
+            "torch.tensor([1000]))\nrotated_key = apply_rope(torch.ones(1, 8), torch.tensor([997]))",
+            "torch.tensor([997]))\nrotated_key = apply_rope(torch.ones(1, 8), torch.tensor([1000]))",
+        ),
+        Mutant(
+            "Q2: the score before rotation",
+            "q2_rope_score = (rotated_query * rotated_key).sum().item()",
+            "q2_rope_score = (torch.arange(1.0, 9.0) * torch.ones(8)).sum().item()",
+        ),
         Mutant("Q3: RoPE extrapolates as trained", 'q3_rope_long_context = "c"', 'q3_rope_long_context = "a"'),
         Mutant("Q3: interpolation needs no fine-tuning", 'q3_rope_long_context = "c"', 'q3_rope_long_context = "b"'),
     ],
