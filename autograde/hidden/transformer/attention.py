@@ -241,6 +241,6 @@ def grouped_query_attention(g: torch.Generator) -> list[Case]:
     ]
 
 
-q1_scale_sqrt_dk, q2_kv_cache_gib, q3_attention_parallel = answers(
-    __name__, "q1_scale_sqrt_dk", "q2_kv_cache_gib", "q3_attention_parallel"
+q1_unscaled_max_weight, q2_kv_cache_gib, q3_attention_parallel = answers(
+    __name__, "q1_unscaled_max_weight", "q2_kv_cache_gib", "q3_attention_parallel"
 )

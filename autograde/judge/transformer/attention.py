@@ -110,10 +110,16 @@ def judge_grouped_query_attention(c: Case, y: Any) -> None:
     _expect_mha(c, y, _gqa_torch(c))
 
 
+def _unscaled_max_weight() -> float:
+    """The largest softmax weight of raw dot products: one query against 16 keys, d = 64, drawn in one call."""
+    draws = torch.randn(17, 64, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    return torch.softmax(draws[:1] @ draws[1:].T, dim=-1).max().item()
+
+
 answer_key(
     hidden,
     {
-        "q1_scale_sqrt_dk": Choice("b"),
+        "q1_unscaled_max_weight": Number(_unscaled_max_weight()),
         # K and V, 32 layers, 8 kv heads, head dimension 128, 8192 tokens, 2 bytes
         "q2_kv_cache_gib": Number(2 * 32 * 8 * 128 * 8192 * 2 / 2**30),
         "q3_attention_parallel": Choice("c"),

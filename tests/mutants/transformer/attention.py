@@ -195,8 +195,14 @@ MUTANTS: dict[str, list[Mutant]] = {
         Mutant("values projected with W_k", "v = (x @ W_v.T)", "v = (x @ W_k.T)"),
     ],
     "interview_answers": [
-        Mutant("Q1: cosine similarity", 'q1_scale_sqrt_dk = "b"', 'q1_scale_sqrt_dk = "a"'),
-        Mutant("Q1: the number of keys", 'q1_scale_sqrt_dk = "b"', 'q1_scale_sqrt_dk = "c"'),
+        # the first two stay wrong next to the attention exercise's first two mutants (tests/test_grader_mutants.py)
+        Mutant("Q1: multiplies the query by d instead of sqrt(d)", "query * 64**0.5", "query * 64"),
+        Mutant("Q1: the scaled weights", "query * 64**0.5", "query"),
+        Mutant(
+            "Q1: the largest output instead of the largest weight",
+            "keys, keys)[1].max().item()\n",
+            "keys, keys)[0].max().item()\n",
+        ),
         Mutant(
             "Q2: every query head cached",
             "q2_kv_cache_gib = 2 * 32 * 8 * 128",
