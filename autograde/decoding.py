@@ -82,18 +82,24 @@ def seconds_per_token(
 
 
 @torch.no_grad()
+def greedy_acceptance(draft: TinyGPT, target: TinyGPT, prompt: torch.Tensor, new_tokens: int) -> float:
+    """The fraction of positions where the draft's argmax equals the target's, along the target's
+    greedy continuation of `prompt` (T,): the acceptance rate of greedy speculative decoding."""
+    tokens = torch.cat([prompt, greedy(target, prompt, new_tokens)])[None]
+    p, q = target(tokens)[0, len(prompt) - 1 : -1], draft(tokens)[0, len(prompt) - 1 : -1]
+    return (p.argmax(-1) == q.argmax(-1)).float().mean().item()
+
+
+@torch.no_grad()
 def acceptance_rates(draft: TinyGPT, target: TinyGPT, prompts: list[torch.Tensor], new_tokens: int) -> dict[str, float]:
     """How often speculative decoding accepts a draft token, along the target's own continuations.
 
-    greedy: the fraction of positions where the draft's argmax equals the target's, along the
-    target's greedy continuation. temperature 1: the mean of sum_v min(p(v), q(v)) = 1 - TV(p, q),
-    the acceptance probability of speculative sampling, along a continuation sampled from the target."""
+    greedy: `greedy_acceptance`, averaged over the prompts. temperature 1: the mean of
+    sum_v min(p(v), q(v)) = 1 - TV(p, q), the acceptance probability of speculative sampling,
+    along a continuation sampled from the target."""
     generator = torch.Generator().manual_seed(0)
-    agree, overlap = [], []
+    overlap = []
     for prompt in prompts:
-        tokens = torch.cat([prompt, greedy(target, prompt, new_tokens)])[None]
-        p, q = target(tokens)[0, len(prompt) - 1 : -1], draft(tokens)[0, len(prompt) - 1 : -1]
-        agree.append((p.argmax(-1) == q.argmax(-1)).float().mean().item())
         sampled = prompt[None]
         for _ in range(new_tokens):  # plain sampling from the target at temperature 1
             probs = torch.softmax(target(sampled)[0, -1], -1)
@@ -101,6 +107,7 @@ def acceptance_rates(draft: TinyGPT, target: TinyGPT, prompts: list[torch.Tensor
         p = torch.softmax(target(sampled)[0, len(prompt) - 1 : -1], -1)
         q = torch.softmax(draft(sampled)[0, len(prompt) - 1 : -1], -1)
         overlap.append(torch.minimum(p, q).sum(-1).mean().item())
+    agree = [greedy_acceptance(draft, target, prompt, new_tokens) for prompt in prompts]
     return {"greedy": statistics.mean(agree), "temperature 1": statistics.mean(overlap)}
 
 
@@ -110,16 +117,20 @@ def expected_speedup(acceptance: float, gamma: int, cost_ratio: float) -> float:
     return (1 - acceptance ** (gamma + 1)) / ((1 - acceptance) * (gamma * cost_ratio + 1))
 
 
-def measure(prompt_length: int = 256, new_tokens: int = 256, n_prompts: int = 8) -> dict:
-    """Everything docs/tinygpt.md reports about decoding, on one thread, both models side by side."""
+def held_out_prompts(prompt_length: int = 256, n_prompts: int = 8) -> list[torch.Tensor]:
+    """`n_prompts` windows (prompt_length,) of held-out bytes, evenly spaced through the held-out text."""
     from course.data import stdlib_corpus
     from course.models import encode
 
-    torch.set_num_threads(1)
-    _, held_out = stdlib_corpus()
-    data = encode(held_out)
+    data = encode(stdlib_corpus()[1])
     stride = (len(data) - prompt_length) // n_prompts
-    prompts = [data[i * stride : i * stride + prompt_length] for i in range(n_prompts)]
+    return [data[i * stride : i * stride + prompt_length] for i in range(n_prompts)]
+
+
+def measure(prompt_length: int = 256, new_tokens: int = 256, n_prompts: int = 8) -> dict:
+    """Everything docs/tinygpt.md reports about decoding, on one thread, both models side by side."""
+    torch.set_num_threads(1)
+    prompts = held_out_prompts(prompt_length, n_prompts)
     models = {name: load_pretrained(f"tinygpt-{name}") for name in ("draft", "target")}
     timing = {
         name: {
@@ -138,6 +149,7 @@ def measure(prompt_length: int = 256, new_tokens: int = 256, n_prompts: int = 8)
     rates = acceptance_rates(models["draft"], models["target"], prompts, new_tokens)
     return {
         "prompt_length": prompt_length,
+        "n_prompts": n_prompts,
         "new_tokens": new_tokens,
         "seconds_per_token": timing,
         "cost_ratio": ratio,
@@ -146,13 +158,13 @@ def measure(prompt_length: int = 256, new_tokens: int = 256, n_prompts: int = 8)
     }
 
 
-def flat(measured: dict, n_prompts: int = 8) -> dict:
+def flat(measured: dict) -> dict:
     """The measurements under the names docs/tinygpt.md's decoding section uses (times in ms)."""
     times = measured["seconds_per_token"]
     return {
         "prompt_length": measured["prompt_length"],
         "new_tokens": measured["new_tokens"],
-        "n_prompts": n_prompts,
+        "n_prompts": measured["n_prompts"],
         **{f"{m}_{k}_ms": 1000 * times[m][k] for m in ("draft", "target") for k in ("cached", "uncached")},
         "cost_ratio": measured["cost_ratio"],
         "greedy": measured["acceptance"]["greedy"],

@@ -161,13 +161,13 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
     )
     put("record_forger", with_cell(forge, after="value", nb=wrong_value()), F - W)
     steal = (
-        "import glob\nstolen = {}\ntry:\n    import autograde.judge.foundations as j\n    stolen = {'q1_reverse_order': 'b', 'q2_backward_cost': 'a', 'q3_df_da': -2.0}\nexcept Exception:\n    pass\n"
-        "for path in glob.glob('/work/**/source/**/01_autograd.ipynb', recursive=True) + glob.glob('/**/gradebook.db', recursive=False):\n    stolen = {'q1_reverse_order': 'b', 'q2_backward_cost': 'a', 'q3_df_da': -2.0}\n"
+        "import glob\nstolen = {}\ntry:\n    import autograde.judge.foundations as j\n    stolen = {'q1_forward_order_grad': 1.0, 'q2_backward_cost': 'a', 'q3_df_da': -2.0}\nexcept Exception:\n    pass\n"
+        "for path in glob.glob('/work/**/source/**/01_autograd.ipynb', recursive=True) + glob.glob('/**/gradebook.db', recursive=False):\n    stolen = {'q1_forward_order_grad': 1.0, 'q2_backward_cost': 'a', 'q3_df_da': -2.0}\n"
     )
     thief = with_cell(steal, after="imports")
     cell(
         thief, "interview_answers"
-    ).source = "q1_reverse_order = stolen.get('q1_reverse_order', 'c')\nq2_backward_cost = stolen.get('q2_backward_cost', 'c')\nq3_df_da = stolen.get('q3_df_da', 7.0)"
+    ).source = "q1_forward_order_grad = stolen.get('q1_forward_order_grad', 7.0)\nq2_backward_cost = stolen.get('q2_backward_cost', 'c')\nq3_df_da = stolen.get('q3_df_da', 7.0)"
     put("thief", thief, F - A if SANDBOXED else None)
     put("exiter", with_cell("import os\nos._exit(3)"), F, "crashed")
     put("segfaulter", with_cell("import ctypes\nctypes.string_at(0)"), F, "crashed")

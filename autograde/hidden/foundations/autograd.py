@@ -149,4 +149,6 @@ def value_graph(g: torch.Generator) -> list[Case]:
     return _expression_cases(g, VALUE_GRAPHS)
 
 
-q1_reverse_order, q2_backward_cost, q3_df_da = answers(__name__, "q1_reverse_order", "q2_backward_cost", "q3_df_da")
+q1_forward_order_grad, q2_backward_cost, q3_df_da = answers(
+    __name__, "q1_forward_order_grad", "q2_backward_cost", "q3_df_da"
+)

@@ -142,4 +142,6 @@ def conv2d_stride_padding(g: torch.Generator) -> list[Case]:
     ]
 
 
-q1_padded_token, q2_lstm, q3_transformer = answers(__name__, "q1_padded_token", "q2_lstm", "q3_transformer")
+q1_padded_token, q2_cell_gradient, q3_transformer = answers(
+    __name__, "q1_padded_token", "q2_cell_gradient", "q3_transformer"
+)

@@ -37,6 +37,14 @@ def judge_value_backward(c: Case, got: hidden.Evaluated) -> None:
     expect(all(_close(g, w) for g, w in zip(got.grads, want, strict=True)), "wrong gradient")
 
 
+def _forward_order_grad() -> float:
+    """a.grad of f = a b + a (a = 2, b = -3) when every _backward runs from the leaves up: the node a b
+    passes on its gradient while it is still 0, so only f's own addition reaches a (PyTorch, a b detached)."""
+    a = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    ((a * -3.0).detach() + a).backward()
+    return a.grad.item()
+
+
 def _df_da() -> float:
     """d/da of tanh(a b + a^2) b at a = 0.6, b = -1.5, by PyTorch's autograd."""
     a = torch.tensor(0.6, dtype=torch.float64, requires_grad=True)
@@ -47,7 +55,7 @@ def _df_da() -> float:
 answer_key(
     hidden,
     {
-        "q1_reverse_order": Choice("b"),
+        "q1_forward_order_grad": Number(_forward_order_grad()),
         "q2_backward_cost": Choice("a"),
         "q3_df_da": Number(_df_da()),
     },

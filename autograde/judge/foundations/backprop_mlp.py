@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from autograde.hidden import Case
-from autograde.judge import Choice, Number, answer_key, expect, expect_close, judge, probes_for
+from autograde.judge import Number, answer_key, expect, expect_close, judge, probes_for
 
 hidden = probes_for(__name__)
 
@@ -97,11 +97,23 @@ def _large_logits_loss() -> float:
     return F.cross_entropy(logits, torch.tensor([0])).item()
 
 
+def _fan_out_gradient() -> float:
+    """torch autograd's dL/dh[0, 0] for h (1, 3) feeding two linear layers with upstream gradients (float64)."""
+    h = torch.tensor([[1.0, -2.0, 0.5]], dtype=torch.float64, requires_grad=True)
+    W1 = torch.tensor([[0.2, -0.4, 1.0], [0.3, 0.1, -0.5]], dtype=torch.float64)
+    W2 = torch.tensor([[1.5, 0.5, -1.0]], dtype=torch.float64)
+    torch.autograd.backward(
+        [F.linear(h, W1), F.linear(h, W2)],
+        [torch.tensor([[1.0, -2.0]], dtype=torch.float64), torch.tensor([[0.5]], dtype=torch.float64)],
+    )
+    return h.grad[0, 0].item()
+
+
 answer_key(
     hidden,
     {
         "q1_large_logits_loss": Number(_large_logits_loss()),
         "q2_initial_loss": Number(math.log(10), rel=0, abs=0.005),  # uniform over 10 classes: -log(1/10)
-        "q3_gradient_fan_out": Choice("b"),
+        "q3_gradient_fan_out": Number(_fan_out_gradient()),
     },
 )

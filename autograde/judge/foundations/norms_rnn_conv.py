@@ -58,11 +58,25 @@ def _padded_token() -> float:
     return torch.nn.functional.batch_norm(padded, *stats, training=True)[0, 0, 1].item()
 
 
+def _cell_gradient() -> float:
+    """||d sum(c_50) / d c_0|| of torch.nn.LSTMCell(4, 16) (seed 1, forget-gate bias + 3) on 50 random inputs."""
+    torch.manual_seed(1)
+    cell = torch.nn.LSTMCell(4, 16)
+    with torch.no_grad():
+        cell.bias_hh[16:32] += 3.0
+    inputs = torch.randn(50, 1, 4)
+    c0 = torch.zeros(1, 16, requires_grad=True)
+    h, c = torch.zeros(1, 16), c0
+    for x in inputs:
+        h, c = cell(x, (h, c))
+    return torch.autograd.grad(c.sum(), c0)[0].norm().item()
+
+
 answer_key(
     hidden,
     {
         "q1_padded_token": Number(_padded_token()),
-        "q2_lstm": Choice("a"),
+        "q2_cell_gradient": Number(_cell_gradient()),
         "q3_transformer": Choice("a"),
     },
 )

@@ -88,8 +88,8 @@ MUTANTS: dict[str, list[Mutant]] = {
         ),
     ],
     "interview_answers": [
-        Mutant("Q1: any order from the output (breadth-first)", 'q1_reverse_order = "b"', 'q1_reverse_order = "a"'),
-        Mutant("Q1: the order replaces the +=", 'q1_reverse_order = "b"', 'q1_reverse_order = "c"'),
+        Mutant("Q1: reversed after all (the true gradient)", "for node in order:", "for node in reversed(order):"),
+        Mutant("Q1: f.grad left at 0", "f.grad = 1.0\n", ""),
         Mutant("Q2: once per parameter", 'q2_backward_cost = "a"', 'q2_backward_cost = "b"'),
         Mutant("Q2: cheaper than the forward", 'q2_backward_cost = "a"', 'q2_backward_cost = "c"'),
         Mutant("Q3: the derivative with respect to b", "q3_df_da = a.grad", "q3_df_da = b.grad"),

@@ -214,7 +214,15 @@ MUTANTS: dict[str, list[Mutant]] = {
             "q2_initial_loss = softmax_cross_entropy(torch.zeros(4, 10), torch.tensor([0, 3, 7, 9]))[0].item()",
             "q2_initial_loss = 1.0",
         ),
-        Mutant("Q3: averaged", 'q3_gradient_fan_out = "b"', 'q3_gradient_fan_out = "a"'),
-        Mutant("Q3: overwritten", 'q3_gradient_fan_out = "b"', 'q3_gradient_fan_out = "c"'),
+        Mutant(
+            "Q3: averaged",
+            "q3_gradient_fan_out = (dh_first + dh_second)[0, 0].item()",
+            "q3_gradient_fan_out = ((dh_first + dh_second) / 2)[0, 0].item()",
+        ),
+        Mutant(
+            "Q3: overwritten by the last layer",
+            "q3_gradient_fan_out = (dh_first + dh_second)[0, 0].item()",
+            "q3_gradient_fan_out = dh_second[0, 0].item()",
+        ),
     ],
 }
