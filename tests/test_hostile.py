@@ -76,7 +76,9 @@ def cohort(subs) -> dict[str, tuple[str, float | None, str]]:
     F = sum(notebooks.points(c) for c in full().cells if notebooks.is_autograded(c))
     V = sum(notebooks.points(c) for c in full().cells if notebooks.grade_id(c) in VALUE_TESTS)
     # a wrong Value fails its own tests and Q3, whose answer is computed with it
-    W = V + sum(notebooks.points(c) for c in full().cells if notebooks.grade_id(c) == "interview_q3_test")
+    W = V + sum(  # Q1 and Q3 are computed with the student's Value
+        notebooks.points(c) for c in full().cells if notebooks.grade_id(c) in ("interview_q1_test", "interview_q3_test")
+    )
     A = sum(notebooks.points(c) for c in full().cells if notebooks.grade_id(c) in ANSWER_TESTS)
     expected = {}
 
