@@ -18,6 +18,7 @@ import torch
 
 from autograde.judge import references
 from course.checks import FIXTURES, fixed
+from course.checks.pretrain_finetune.tokenizer import PARAGRAPH, RULES, SPECIAL_RULES, bpe_fixture_key
 
 PATH = Path(__file__).resolve().parents[1] / "course" / "assets" / FIXTURES
 
@@ -28,7 +29,7 @@ def _rounded(value: Any) -> Any:
         value = value.tolist()
     if isinstance(value, list):
         return [_rounded(v) for v in value]
-    return value if isinstance(value, int) else float(f"{value:.12g}")
+    return value if isinstance(value, (int, str)) else float(f"{value:.12g}")
 
 
 def _sinusoidal(T: int, d: int, theta: float) -> torch.Tensor:
@@ -68,6 +69,13 @@ def generate() -> dict[str, Any]:
                 (1000, 64, 32, 2),
                 (50, 10, 12, 1),
             )
+        },
+        # 01_tokenizer: the merges of the checks' texts, "<hex> <hex>" pairs joined by ";"
+        **{
+            bpe_fixture_key(text, size, specials): ";".join(
+                f"{a.hex()} {b.hex()}" for a, b in references.train_bpe(text, size, specials)[1]
+            )
+            for text, size, specials in [(PARAGRAPH, 300, ()), *(rule[:3] for rule in RULES + SPECIAL_RULES)]
         },
     }
     return {key: _rounded(value) for key, value in values.items()}

@@ -45,7 +45,8 @@ def citations() -> dict[Path, list[str]]:
 
 
 def problems() -> list[str]:
-    """Cited ids unknown to the bank; ids of a module in source/ that none of that module's notebooks cites."""
+    """Cited ids unknown to the bank; ids of a finished module in source/ (not listed in [tool.course]'s
+    `in_progress`) that none of that module's notebooks cites."""
     questions, cited = bank(), citations()
     found = [
         f"{path.name} cites {i}, which is not in docs/interview_bank.md"
@@ -53,7 +54,8 @@ def problems() -> list[str]:
         for i in ids
         if i not in questions
     ]
-    modules = {module.split("_", 1)[0]: module for module in settings.modules()}
+    unfinished = set(settings.course_settings().get("in_progress", []))
+    modules = {module.split("_", 1)[0]: module for module in settings.modules() if module not in unfinished}
     for q in questions.values():
         for number in q.modules:
             if number in modules and not any(

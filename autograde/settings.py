@@ -6,6 +6,7 @@ import os
 import sys
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,7 +52,7 @@ def pyproject() -> dict:
         return tomllib.load(f)
 
 
-def course_settings() -> dict[str, str]:
+def course_settings() -> dict[str, Any]:
     """[tool.course] of pyproject.toml: URL and branch of the published student repository."""
     return pyproject()["tool"]["course"]
 

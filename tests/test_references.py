@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import torch
 
@@ -117,9 +118,65 @@ def test_the_visible_checks_stored_values_are_a_fresh_generation_from_the_refere
     fresh = check_fixtures.generate()
     assert set(json.loads(check_fixtures.PATH.read_text())) == set(fresh), "python -m autograde.check_fixtures"
     for key, value in fresh.items():
+        if isinstance(value, str):  # BPE merges
+            assert fixture(key) == value, f"{key} is stale: python -m autograde.check_fixtures"
+            continue
         stored, value = torch.as_tensor(fixture(key), dtype=torch.float64), torch.tensor(value, dtype=torch.float64)
         assert stored.shape == value.shape and torch.allclose(stored, value, rtol=1e-10, atol=1e-12), (
             f"{key} is stale: python -m autograde.check_fixtures"
         )
     # the stored mistake t * 10000**(2i/d) comes from the RoPE reference; with theta = 10000 it is the table
     assert torch.allclose(check_fixtures._sinusoidal(9, 12, 10000.0), references.sinusoidal_positions(9, 12))
+
+
+# -- byte-level BPE: Stanford CS336's published merges, Hugging Face's tokenizers -----------------
+
+CS336 = Path(__file__).parent / "fixtures" / "cs336"  # assignment1-basics at 25a8a49 (MIT, see its LICENSE)
+
+
+def _gpt2_bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's printable stand-in for every byte (CS336's fixtures and Hugging Face's vocabularies use it)."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    others = [b for b in range(256) if b not in printable]
+    return {**{b: chr(b) for b in printable}, **{b: chr(256 + k) for k, b in enumerate(others)}}
+
+
+def test_train_bpe_reproduces_cs336s_reference_merges_and_vocabulary():
+    """CS336's test_train_bpe: corpus.en, 500 tokens, <|endoftext|>: their merges in order, their tokens."""
+    decoder = {c: b for b, c in _gpt2_bytes_to_unicode().items()}
+
+    def as_bytes(token: str) -> bytes:
+        return bytes(decoder[c] for c in token)
+
+    vocab, merges = references.train_bpe((CS336 / "corpus.en").read_text(), 500, ["<|endoftext|>"])
+    lines = (CS336 / "train-bpe-reference-merges.txt").read_text().splitlines()
+    assert merges == [tuple(as_bytes(t) for t in line.split(" ")) for line in lines]
+    expected = {i: as_bytes(t) for t, i in json.loads((CS336 / "train-bpe-reference-vocab.json").read_text()).items()}
+    # their ids put the special token first; as their test does, compare the ids and the tokens as sets
+    assert set(vocab) == set(expected) and set(vocab.values()) == set(expected.values())
+
+
+def test_bpe_encode_equals_hugging_face_tokenizers():
+    """GPT-2's encoder as Hugging Face's `tokenizers` runs it (ByteLevel pre-tokenizer, BPE by merge rank), on
+    a BPE trained on part of CS336's corpus, over held-out text, Unicode, whitespace runs and a special token."""
+    from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
+
+    corpus = (CS336 / "corpus.en").read_text()
+    vocab, merges = references.train_bpe(corpus[:30_000], 400, ["<|endoftext|>"])
+    unicode = _gpt2_bytes_to_unicode()
+
+    def printable(token: bytes) -> str:
+        return "".join(unicode[b] for b in token)
+
+    hf = Tokenizer(
+        models.BPE(
+            vocab={printable(t): i for i, t in vocab.items()}, merges=[(printable(a), printable(b)) for a, b in merges]
+        )
+    )
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    hf.add_special_tokens([AddedToken("<|endoftext|>", normalized=False)])
+    text = corpus[30_000:50_000] + " 你好,世界!🙂 naïve café  \n\n\t x<|endoftext|>y it's we'll 123 4567 "
+    ids = references.bpe_encode(text, vocab, merges, ["<|endoftext|>"])
+    assert ids == hf.encode(text).ids
+    assert references.bpe_decode(ids, vocab) == text
+    assert references.bpe_decode([228, 189], vocab) == "\ufffd" == b"\xe4\xbd".decode("utf-8", errors="replace")

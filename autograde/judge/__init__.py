@@ -159,7 +159,20 @@ class Number:
         expect(close_number(answer, self.key, rel=self.rel, abs_=self.abs), "incorrect answer")
 
 
-def answer_key(hidden_module: Any, keys: dict[str, Choice | Number]) -> None:
+@dataclass(frozen=True)
+class Computed:
+    """Answer key of a numeric question whose key takes seconds to compute (training a tokenizer):
+    `compute` runs when the first answer is judged, and should cache its result."""
+
+    compute: Callable[[], float]
+    rel: float = 1e-3
+    abs: float = 1e-9
+
+    def __call__(self, c: Case, answer: Any) -> None:
+        Number(self.compute(), self.rel, self.abs)(c, answer)
+
+
+def answer_key(hidden_module: Any, keys: dict[str, Choice | Number | Computed]) -> None:
     """Register the key of every interview answer probed in `hidden_module`."""
     for name, key in keys.items():
         judge(getattr(hidden_module, name))(key)

@@ -8,8 +8,13 @@ published number. All compute in float64.
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Sequence
 
+import regex
 import torch
+
+from course.text import GPT2_PATTERN
 
 F = torch.nn.functional
 
@@ -136,3 +141,88 @@ def gpt2_param_count(vocab: int, context: int, d: int, n_layers: int, d_ff: int 
     )
     model["lm_head"].weight = model["wte"].weight  # tied: parameters() lists the shared tensor once
     return sum(p.numel() for p in model.parameters())
+
+
+# -- byte-level BPE (module 03): the definition, recounted before every merge --------------------
+
+
+def pretokens(text: str, special_tokens: Sequence[str] = ()) -> Counter[bytes]:
+    """Pre-token (UTF-8 bytes) -> how often it occurs: the text split on the special tokens (which are
+    dropped), each part split by GPT-2's pattern."""
+    parts = _split_on_specials(text, special_tokens)[::2]
+    return Counter(match.group().encode("utf-8") for part in parts for match in regex.finditer(GPT2_PATTERN, part))
+
+
+def _split_on_specials(text: str, special_tokens: Sequence[str]) -> list[str]:
+    """[text, special, text, special, ..., text]: the specials (longest first) at the odd indices."""
+    if not special_tokens:
+        return [text]
+    alternatives = "|".join(regex.escape(s) for s in sorted(special_tokens, key=len, reverse=True))
+    return regex.split(f"({alternatives})", text)
+
+
+def merge_pair(symbols: tuple[bytes, ...], pair: tuple[bytes, bytes]) -> tuple[bytes, ...]:
+    """Every occurrence of `pair` in `symbols` replaced by its concatenation, left to right."""
+    out, i = [], 0
+    while i < len(symbols):
+        if i + 1 < len(symbols) and (symbols[i], symbols[i + 1]) == pair:
+            out.append(pair[0] + pair[1])
+            i += 2
+        else:
+            out.append(symbols[i])
+            i += 1
+    return tuple(out)
+
+
+def train_bpe(
+    text: str, vocab_size: int, special_tokens: Sequence[str] = ()
+) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
+    """Byte-level BPE as Sennrich et al. define it and CS336's assignment 1 specifies it: ids 0-255 the
+    bytes, then the special tokens, then one id per merge; the most frequent adjacent pair (overlaps
+    counted, weighted by pre-token frequency) merged each step, ties to the greater pair of bytes.
+    Recounts every pair before each merge: slow and obviously right."""
+    vocab = {i: bytes([i]) for i in range(256)}
+    for token in special_tokens:
+        vocab[len(vocab)] = token.encode("utf-8")
+    words = {tuple(bytes([b]) for b in word): n for word, n in pretokens(text, special_tokens).items()}
+    merges: list[tuple[bytes, bytes]] = []
+    while len(vocab) < vocab_size:
+        counts: Counter[tuple[bytes, bytes]] = Counter()
+        for word, n in words.items():
+            for pair in zip(word, word[1:]):
+                counts[pair] += n
+        if not counts:
+            break
+        pair = max(counts, key=lambda p: (counts[p], p))
+        merges.append(pair)
+        vocab[len(vocab)] = pair[0] + pair[1]
+        words = {merge_pair(word, pair): n for word, n in words.items()}
+    return vocab, merges
+
+
+def bpe_encode(
+    text: str, vocab: dict[int, bytes], merges: list[tuple[bytes, bytes]], special_tokens: Sequence[str] = ()
+) -> list[int]:
+    """GPT-2's encoder: special tokens whole (longest first), then within each pre-token the
+    lowest-ranked merge applied everywhere, repeatedly; a token's id is the lowest id of its bytes."""
+    ids = {token: i for i, token in sorted(vocab.items(), reverse=True)}
+    ranks = {pair: rank for rank, pair in reversed(list(enumerate(merges)))}
+    out = []
+    for k, part in enumerate(_split_on_specials(text, special_tokens)):
+        if k % 2:
+            out.append(ids[part.encode("utf-8")])
+            continue
+        for match in regex.finditer(GPT2_PATTERN, part):
+            symbols = tuple(bytes([b]) for b in match.group().encode("utf-8"))
+            while len(symbols) > 1:
+                pair = min(zip(symbols, symbols[1:]), key=lambda p: ranks.get(p, math.inf))
+                if pair not in ranks:
+                    break
+                symbols = merge_pair(symbols, pair)
+            out.extend(ids[s] for s in symbols)
+    return out
+
+
+def bpe_decode(ids: Sequence[int], vocab: dict[int, bytes]) -> str:
+    """The tokens' bytes joined and read as UTF-8, invalid sequences replaced by U+FFFD."""
+    return b"".join(vocab[i] for i in ids).decode("utf-8", errors="replace")

@@ -133,7 +133,7 @@ def _stored() -> dict[str, Any]:
 
 def fixture(name: str) -> Any:
     """A stored expected value for a visible check's fixed inputs, generated from the grader's
-    references: a float64 tensor for a list, else the number."""
+    references: a float64 tensor for a list, else the number or string."""
     value = _stored()[name]
     return torch.tensor(value, dtype=torch.float64) if isinstance(value, list) else value
 

@@ -1,0 +1,67 @@
+"""Judges of 01_tokenizer.ipynb: byte-level BPE by its definition (checked against Stanford CS336's published
+merges), GPT-2's encoder (checked against Hugging Face tokenizers)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from autograde.hidden import Case
+from autograde.judge import Choice, Computed, answer_key, expect, judge, probes_for, references
+from course.data import pydoc_corpus
+from course.text import parallel_zh_en
+
+hidden = probes_for(__name__)
+
+
+def _first_difference(got: list, expected: list) -> int | None:
+    k = next((k for k, (a, b) in enumerate(zip(got, expected)) if a != b), None)
+    return k if k is not None or len(got) == len(expected) else min(len(got), len(expected))
+
+
+@judge(hidden.train_bpe_text, hidden.train_bpe_rules, hidden.train_bpe_special_tokens)
+def judge_train_bpe(c: Case, trained: Any) -> None:
+    expect(isinstance(trained, dict) and set(trained) == {"vocab", "merges"}, "should return (vocab, merges)")
+    vocab, merges = references.train_bpe(*c.args)
+    expected_merges = [[a.hex(), b.hex()] for a, b in merges]
+    k = _first_difference(trained["merges"], expected_merges)
+    expect(k is None, f"wrong merges (the first difference is merge {k})")
+    expect(
+        sorted(map(tuple, trained["vocab"])) == sorted((i, t.hex()) for i, t in vocab.items()),
+        "the merges are right but the vocabulary's ids or bytes are wrong",
+    )
+
+
+@judge(hidden.bpe_encode, hidden.bpe_special_tokens)
+def judge_bpe_tokenizer(c: Case, out: Any) -> None:
+    vocab, merges, specials = c.args
+    if specials and any(s.encode() not in vocab.values() for s in specials):
+        expect(out == {"raised": True}, "a special token missing from the vocabulary should raise an error")
+        return
+    expect(isinstance(out, dict) and out.get("raised") is False, "could not be built from a valid vocabulary")
+    text = c.extra["text"]
+    expected = references.bpe_encode(text, vocab, merges, specials or ())
+    k = _first_difference(out["ids"], expected)
+    expect(k is None, f"encode gives wrong ids (the first difference is at token {k})")
+    expect(out["decoded"] == text, "decode(encode(text)) is not the text")
+    expect(out["fragments"] == references.bpe_decode(c.extra["fragments"], vocab), "decode of arbitrary ids is wrong")
+
+
+@functools.cache
+def chinese_token_ratio() -> float:
+    """Q1's key: Chinese tokens / English tokens of the parallel sentences, under BPE trained on the first
+    50,000 characters of the documentation's training text to 600 tokens."""
+    vocab, merges = references.train_bpe(pydoc_corpus()[0][:50_000], 600)
+    pairs = parallel_zh_en()
+    chinese = sum(len(references.bpe_encode(zh, vocab, merges)) for zh, _ in pairs)
+    return chinese / sum(len(references.bpe_encode(en, vocab, merges)) for _, en in pairs)
+
+
+answer_key(
+    hidden,
+    {
+        "q1_chinese_token_ratio": Computed(chinese_token_ratio, rel=1e-3),
+        "q2_chinese_input": Choice("b"),
+        "q3_vocabulary_size": Choice("a"),
+    },
+)
