@@ -174,9 +174,11 @@ def merge_pair(symbols: tuple[bytes, ...], pair: tuple[bytes, bytes]) -> tuple[b
     return tuple(out)
 
 
-def train_bpe(
-    text: str, vocab_size: int, special_tokens: Sequence[str] = ()
-) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
+Vocab = dict[int, bytes]  # id -> the token's bytes
+Merges = list[tuple[bytes, bytes]]  # the merged pairs, in the order learned
+
+
+def train_bpe(text: str, vocab_size: int, special_tokens: Sequence[str] = ()) -> tuple[Vocab, Merges]:
     """Byte-level BPE as Sennrich et al. define it and CS336's assignment 1 specifies it: ids 0-255 the
     bytes, then the special tokens, then one id per merge; the most frequent adjacent pair (overlaps
     counted, weighted by pre-token frequency) merged each step, ties to the greater pair of bytes.
@@ -185,7 +187,7 @@ def train_bpe(
     for token in special_tokens:
         vocab[len(vocab)] = token.encode("utf-8")
     words = {tuple(bytes([b]) for b in word): n for word, n in pretokens(text, special_tokens).items()}
-    merges: list[tuple[bytes, bytes]] = []
+    merges: Merges = []
     while len(vocab) < vocab_size:
         counts: Counter[tuple[bytes, bytes]] = Counter()
         for word, n in words.items():
@@ -200,9 +202,7 @@ def train_bpe(
     return vocab, merges
 
 
-def bpe_encode(
-    text: str, vocab: dict[int, bytes], merges: list[tuple[bytes, bytes]], special_tokens: Sequence[str] = ()
-) -> list[int]:
+def bpe_encode(text: str, vocab: Vocab, merges: Merges, special_tokens: Sequence[str] = ()) -> list[int]:
     """GPT-2's encoder: special tokens whole (longest first), then within each pre-token the
     lowest-ranked merge applied everywhere, repeatedly; a token's id is the lowest id of its bytes."""
     ids = {token: i for i, token in sorted(vocab.items(), reverse=True)}
@@ -223,6 +223,6 @@ def bpe_encode(
     return out
 
 
-def bpe_decode(ids: Sequence[int], vocab: dict[int, bytes]) -> str:
+def bpe_decode(ids: Sequence[int], vocab: Vocab) -> str:
     """The tokens' bytes joined and read as UTF-8, invalid sequences replaced by U+FFFD."""
     return b"".join(vocab[i] for i in ids).decode("utf-8", errors="replace")

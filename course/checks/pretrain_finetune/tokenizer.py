@@ -149,9 +149,8 @@ HAND_MERGES = [(b"b", b"c"), (b"a", b"b"), (b"o", b" ")]
 
 
 def _hand_vocab() -> dict[int, bytes]:
-    vocab = {i: bytes([i]) for i in range(256)}
-    vocab.update({256: SPECIAL.encode(), 257: LONG_SPECIAL.encode(), 258: b"bc", 259: b"ab", 260: b"o "})
-    return vocab
+    single_bytes = {b: bytes([b]) for b in range(256)}
+    return single_bytes | {256: SPECIAL.encode(), 257: LONG_SPECIAL.encode(), 258: b"bc", 259: b"ab", 260: b"o "}
 
 
 def _encode(tokenizer: Any, text: str) -> list[int]:
