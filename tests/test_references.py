@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from autograde import check_fixtures
+from autograde import check_fixtures, settings
 from autograde.judge import references
 from course.checks import fixture
 from course.models import Block, TinyGPT, TinyGPTConfig, rope
@@ -154,6 +154,19 @@ def test_train_bpe_reproduces_cs336s_reference_merges_and_vocabulary():
     expected = {i: as_bytes(t) for t, i in json.loads((CS336 / "train-bpe-reference-vocab.json").read_text()).items()}
     # their ids put the special token first; as their test does, compare the ids and the tokens as sets
     assert set(vocab) == set(expected) and set(vocab.values()) == set(expected.values())
+
+
+def test_the_notebooks_train_bpe_passes_cs336s_test_and_agrees_with_the_reference():
+    """The reference solution students are graded against, on CS336's corpus (their test_train_bpe's
+    arguments; their speed test is left to a benchmark: no wall-clock assertion here)."""
+    from autograde import notebooks
+    from tests.helpers import base_namespace
+
+    namespace = base_namespace(notebooks.read(settings.SOURCE / "03_pretrain_finetune" / "01_tokenizer.ipynb"))
+    corpus = (CS336 / "corpus.en").read_text()
+    assert namespace["train_bpe"](corpus, 500, ["<|endoftext|>"]) == references.train_bpe(
+        corpus, 500, ["<|endoftext|>"]
+    )
 
 
 def test_bpe_encode_equals_hugging_face_tokenizers():

@@ -15,6 +15,7 @@ import copy
 import html
 import io
 import shutil
+import warnings
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -145,10 +146,12 @@ def _figure(draw, height: float = 3.2) -> str:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, height))
-    draw(ax)
-    fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
+    with warnings.catch_warnings():  # labels quote submissions: characters the font lacks are drawn as boxes
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        draw(ax)
+        fig.tight_layout()
+        fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
     return f"<img alt='plot' src='data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}'>"
 
