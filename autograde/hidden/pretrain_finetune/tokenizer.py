@@ -82,18 +82,20 @@ def train_bpe_rules(g: torch.Generator) -> list[Case]:
 
 @probe("train_bpe", run=_train)
 def train_bpe_special_tokens(g: torch.Generator) -> list[Case]:
-    """Special tokens (one a prefix of another, made of characters the text also uses), Unicode words,
+    """Special tokens (one a prefix of another, the longer one ending in frequent text), Unicode words,
     a vocabulary larger than the text can fill, and one with no room for a merge."""
     specials = ("<|endoftext|>", "<|end|>", "<|end|>x")
     text = "".join(
         _text(g, randint(g, 10, 40), extras=UNICODE_WORDS) + _pick(g, specials) for _ in range(randint(g, 8, 12))
     )
+    prefixed = "".join(_pick(g, ["<|e|>ab", "<|e|>ab", "<|e|>", "x", " cd"]) for _ in range(40))
     short = "".join(_pick(g, ["ab", "ba", "<|end|>", "end"]) for _ in range(20))
     return [
         case_text("special tokens and Unicode", text, randint(g, 290, 330), specials),
         case_text("Unicode words only", _text(g, 400, extras=UNICODE_WORDS * 3), randint(g, 290, 330)),
         case_text("a vocabulary the text cannot fill", short, 2000, ("<|end|>",)),
         case_text("no room for a merge", text, 259, specials),
+        case_text("special tokens longest first", prefixed, randint(g, 260, 264), ("<|e|>", "<|e|>ab")),
     ]
 
 

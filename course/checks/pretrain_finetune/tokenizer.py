@@ -36,6 +36,14 @@ RULES = (  # in this order, each mistake's first failing case is its own
         "counts are weighted by how often each pre-token occurs: ' ab' four times counts (a, b) four times",
     ),
     ("aaa aaa", 258, (), "a merge applies left to right: 'aaa' merged on (a, a) becomes (aa, a), not (a, aa)"),
+    ("abab abab", 258, (), "a merge rewrites every occurrence of the pair in a pre-token: 'abab' becomes (ab, ab)"),
+    (
+        "éé éé",
+        257,
+        (),
+        "start from the UTF-8 bytes of each pre-token, not its characters: 'é' is the two bytes c3 a9, so the first "
+        "merge is (b'\\xc3', b'\\xa9')",
+    ),
 )
 SPECIAL_RULES = (
     (
@@ -43,6 +51,18 @@ SPECIAL_RULES = (
         258,
         ("<|x|>",),
         "split the text on the special tokens first and drop them: they never take part in merges",
+    ),
+    (
+        "a<|x|>b",
+        258,
+        ("<|x|>",),
+        "split the text at the special tokens: nothing merges across one ('a<|x|>b' holds no pair), removing them is not enough",
+    ),
+    (
+        "x<|e|>ab<|e|>ab<|e|>ab",
+        259,
+        ("<|e|>", "<|e|>ab"),
+        "split on the special tokens longest first: '<|e|>ab' is one special token, so no 'ab' is left to merge",
     ),
     (
         "ab ab<|x|>",
@@ -121,7 +141,10 @@ def check_train_bpe(train_bpe: Callable) -> None:
     k = _first_difference(_hex(merges), expected)
     if k is not None:
         got = _show(_hex(merges)[k]) if k < len(merges) else "nothing"
-        fail(f"train_bpe(paragraph, 300): merge {k} is {got}, the reference's is {_show(expected[k])}")
+        fail(
+            f"train_bpe(paragraph, 300): merge {k} is {got}, the reference's is {_show(expected[k])} (the next "
+            "cells' checks name the rule that differs)"
+        )
     passed("train_bpe learns the reference's 44 merges of a paragraph, ids laid out as specified")
 
 
@@ -135,7 +158,7 @@ def _follows(train_bpe: Callable, rules: tuple) -> None:
 
 def check_train_bpe_rules(train_bpe: Callable) -> None:
     _follows(train_bpe, RULES)
-    passed("train_bpe counts overlaps, weights by frequency, breaks ties, stays inside pre-tokens")
+    passed("train_bpe starts from bytes, counts overlaps, weights by frequency, breaks ties, merges left to right")
 
 
 def check_train_bpe_special_tokens(train_bpe: Callable) -> None:
@@ -215,6 +238,8 @@ def check_bpe_special_tokens(BPETokenizer: Callable) -> None:
         fail("implement `BPETokenizer.__init__` first (it still raises NotImplementedError)")
     except ValueError:
         pass
+    except Exception as error:  # noqa: BLE001 - any other error is the wrong one
+        fail(f"BPETokenizer with a special token missing from vocab raised {type(error).__name__}; raise ValueError")
     else:
         fail("BPETokenizer(vocab, merges, ['<|missing|>']) should raise ValueError: a special token must be in vocab")
     passed("special tokens stay whole (longest first), and one missing from the vocabulary is a ValueError")

@@ -61,6 +61,30 @@ MUTANTS: dict[str, list[Mutant]] = {
             hint="split the text on the special tokens first",
         ),
         Mutant(
+            "special tokens removed, not split on",
+            "parts = regex.split(specials, text)",
+            'parts = [regex.sub(specials, "", text)]',
+            hint="removing them is not enough",
+        ),
+        Mutant(
+            "special tokens split in the order given",
+            'specials = "|".join(regex.escape(s) for s in sorted(special_tokens, key=len, reverse=True))',
+            'specials = "|".join(regex.escape(s) for s in special_tokens)',
+            hint="split on the special tokens longest first",
+        ),
+        Mutant(
+            "starts from characters, not bytes",
+            "words = [[bytes([b]) for b in word] for word in counts]",
+            'words = [[c.encode("utf-8") for c in word.decode("utf-8")] for word in counts]',
+            hint="start from the UTF-8 bytes of each pre-token",
+        ),
+        Mutant(
+            "merges the first occurrence of a pair in a pre-token only",
+            "                    merged.append(best[0] + best[1])\n                    j += 2",
+            "                    merged.append(best[0] + best[1])\n                    merged.extend(word[j + 2 :])\n                    break",
+            hint="a merge rewrites every occurrence of the pair",
+        ),
+        Mutant(
             "special tokens get their ids after the merges",
             '    for token in special_tokens:\n        vocab[len(vocab)] = token.encode("utf-8")\n    if special_tokens:',
             "    if special_tokens:",
