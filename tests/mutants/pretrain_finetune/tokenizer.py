@@ -154,9 +154,9 @@ MUTANTS: dict[str, list[Mutant]] = {
     ],
     "interview_answers": [
         Mutant(
-            "Q1: 600 merges, not a vocabulary of 600",
-            "train_bpe(pydoc_corpus()[0][:50_000], 600)",
-            "train_bpe(pydoc_corpus()[0][:50_000], 856)",
+            "Q1: 400 merges, not a vocabulary of 400",
+            "train_bpe(pydoc_corpus()[0][:20_000], 400)",
+            "train_bpe(pydoc_corpus()[0][:20_000], 656)",
         ),
         Mutant(
             "Q1: English over Chinese",
