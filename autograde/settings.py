@@ -53,7 +53,7 @@ def pyproject() -> dict:
 
 
 def course_settings() -> dict[str, Any]:
-    """[tool.course] of pyproject.toml: URL and branch of the published student repository."""
+    """[tool.course] of pyproject.toml: URL and branch of the published student repository, modules in progress."""
     return pyproject()["tool"]["course"]
 
 
