@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from autograde.judge import references
 from course.checks import FIXTURES, fixed
+from course.checks.pretrain_finetune.objectives import LAW_CASE, LOSS_MASK, LOSS_TOKENS, law_fixture_key, loss_fixture_key
 from course.checks.pretrain_finetune.tokenizer import PARAGRAPH, RULES, SPECIAL_RULES, bpe_fixture_key
 
 PATH = Path(__file__).resolve().parents[1] / "course" / "assets" / FIXTURES
@@ -37,6 +39,34 @@ def _sinusoidal(T: int, d: int, theta: float) -> torch.Tensor:
     (0, 1) rotated by the angle -t w_i. theta = 10000 gives sinusoidal_positions(T, d)."""
     pairs = torch.tensor([0.0, 1.0], dtype=torch.float64).repeat(T, d // 2)
     return references.rope(pairs, -torch.arange(T), theta)
+
+
+def _loss_mistakes(logits: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
+    """causal_lm_loss's likely mistakes (course.checks...objectives.LOSS_MISTAKES) on one input."""
+    per_target = F.cross_entropy(logits[:, :-1].transpose(1, 2), tokens[:, 1:], reduction="none")  # (B, T - 1)
+    counted = mask[:, 1:]
+    rows = counted.sum(dim=1)
+    return {
+        "no shift": F.cross_entropy(logits.transpose(1, 2), tokens, reduction="none")[mask].mean(),
+        "sum": per_target[counted].sum(),
+        "mask at the predicting position": per_target[mask[:, :-1]].mean(),
+        "mean of row means": ((per_target * counted).sum(dim=1)[rows > 0] / rows[rows > 0]).mean(),
+        "uncounted as zeros": (per_target * counted).sum() / per_target.numel(),
+        "mask ignored": per_target.mean(),
+    }
+
+
+def _causal_lm_loss_values() -> dict[str, Any]:
+    """02_objectives: the reference's loss on the check's inputs, with and without the mask, and each mistake's."""
+    logits, tokens, mask = fixed(2, 6, 5, seed=31), torch.tensor(LOSS_TOKENS), torch.tensor(LOSS_MASK)
+    values: dict[str, Any] = {}
+    for case, case_mask in (("no mask", torch.ones_like(mask)), ("with the mask", mask)):
+        values[loss_fixture_key(case)] = references.causal_lm_loss(logits, tokens, case_mask)
+        for name, value in _loss_mistakes(logits, tokens, case_mask).items():
+            values[loss_fixture_key(case, name)] = value
+    big = fixed(2, 6, 5, seed=32, scale=1000.0, dtype=torch.float32)
+    values[loss_fixture_key("logits of scale 1000")] = references.causal_lm_loss(big, tokens)
+    return values
 
 
 def generate() -> dict[str, Any]:
@@ -76,6 +106,12 @@ def generate() -> dict[str, Any]:
                 f"{a.hex()} {b.hex()}" for a, b in references.train_bpe(text, size, specials)[1]
             )
             for text, size, specials in [(PARAGRAPH, 300, ()), *(rule[:3] for rule in RULES + SPECIAL_RULES)]
+        },
+        **_causal_lm_loss_values(),
+        # 02_objectives: P(first part = 1, 2, ...) when span_corruption splits the check's noise and kept tokens
+        **{
+            law_fixture_key(n_items, n_parts): list(references.segmentation_first_length(n_items, n_parts).values())
+            for n_items, n_parts in ((LAW_CASE[3], LAW_CASE[4]), (LAW_CASE[0] - LAW_CASE[3], LAW_CASE[4]))
         },
     }
     return {key: _rounded(value) for key, value in values.items()}

@@ -226,3 +226,47 @@ def bpe_encode(text: str, vocab: Vocab, merges: Merges, special_tokens: Sequence
 def bpe_decode(ids: Sequence[int], vocab: Vocab) -> str:
     """The tokens' bytes joined and read as UTF-8, invalid sequences replaced by U+FFFD."""
     return b"".join(vocab[i] for i in ids).decode("utf-8", errors="replace")
+
+
+# -- pretraining objectives (module 03) ----------------------------------------------------------
+
+
+def causal_lm_loss(logits: torch.Tensor, tokens: torch.Tensor, loss_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Hugging Face's causal-LM loss (GPT2LMHeadModel): labels are the tokens with -100 where
+    `loss_mask` is False, shifted left by one against the logits, cross-entropy with
+    ignore_index=-100, averaged over the counted targets. logits (B, T, V), tokens and loss_mask (B, T)."""
+    labels = tokens if loss_mask is None else tokens.masked_fill(~loss_mask, -100)
+    shift_logits, shift_labels = logits[..., :-1, :].double(), labels[..., 1:]
+    return F.cross_entropy(shift_logits.reshape(-1, logits.shape[-1]), shift_labels.reshape(-1), ignore_index=-100)
+
+
+def mlm_outcomes(vocab_size: int, mask_id: int) -> dict[str, float]:
+    """BERT's 80/10/10 rule as the probabilities of what a chosen position's input becomes, for an
+    original id other than mask_id: "mask" (mask_id), "kept" (the original id), "other" (any other
+    id). A uniform random id in [0, vocab_size) can itself be the original or mask_id."""
+    hit = 1 / vocab_size
+    mask_in_vocab = 0 <= mask_id < vocab_size
+    return {
+        "mask": 0.8 + 0.1 * hit * mask_in_vocab,
+        "kept": 0.1 + 0.1 * hit,
+        "other": 0.1 * (1 - hit * (1 + mask_in_vocab)),
+    }
+
+
+def span_counts(length: int, noise_density: float, mean_span_length: float) -> tuple[int, int]:
+    """(noise tokens, noise spans) of T5's random_spans_noise_mask (t5/data/preprocessors.py):
+    round(length * density) clamped to [1, length - 1], then round(noise / mean) at least 1, and at
+    most the number of noise and of kept tokens (every span non-empty)."""
+    n_noise = min(max(round(length * noise_density), 1), length - 1)
+    n_spans = max(round(n_noise / mean_span_length), 1)
+    return n_noise, min(n_spans, n_noise, length - n_noise)
+
+
+def segmentation_first_length(n_items: int, n_segments: int) -> dict[int, float]:
+    """The law of the first length when T5's _random_segmentation splits n_items into n_segments
+    non-empty parts (a shuffle of n_segments - 1 cut markers over the n_items - 1 gaps, so every
+    composition is equally likely): P(first = k) = C(n_items - k - 1, n_segments - 2) / C(n_items - 1, n_segments - 1)."""
+    if n_segments == 1:
+        return {n_items: 1.0}
+    total = math.comb(n_items - 1, n_segments - 1)
+    return {k: math.comb(n_items - k - 1, n_segments - 2) / total for k in range(1, n_items - n_segments + 2)}

@@ -123,6 +123,25 @@ def fixed(*shape: int, seed: int = 0, scale: float = 1.0, dtype: torch.dtype = t
     return scale * torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
+SIGMAS = 6.0  # statistical tolerance: a correct solution fails one binomial test with probability 2e-9
+
+
+def sigmas_off(count: int, n: int, p: float) -> float:
+    """How many standard deviations `count` successes in `n` trials lie from the mean n·p of a
+    binomial(n, p): the statistic every test of a random exercise compares with SIGMAS."""
+    sd = math.sqrt(n * p * (1 - p))
+    if sd == 0:
+        return 0.0 if count == n * p else math.inf
+    return abs(count - n * p) / sd
+
+
+def first_difference(got: list, expected: list) -> int | None:
+    """The first index where two sequences differ (the shorter one's length when one is a prefix of the
+    other), or None when they are equal."""
+    k = next((k for k, (a, b) in enumerate(zip(got, expected)) if a != b), None)
+    return k if k is not None or len(got) == len(expected) else min(len(got), len(expected))
+
+
 FIXTURES = "check_fixtures.json"  # in course/assets; generated from the grader's references
 
 

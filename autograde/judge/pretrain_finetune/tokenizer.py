@@ -8,15 +8,11 @@ from typing import Any
 
 from autograde.hidden import Case
 from autograde.judge import Choice, Computed, answer_key, expect, judge, probes_for, references
+from course.checks import first_difference
 from course.data import pydoc_corpus
 from course.text import parallel_zh_en
 
 hidden = probes_for(__name__)
-
-
-def _first_difference(got: list, expected: list) -> int | None:
-    k = next((k for k, (a, b) in enumerate(zip(got, expected)) if a != b), None)
-    return k if k is not None or len(got) == len(expected) else min(len(got), len(expected))
 
 
 @functools.lru_cache(maxsize=64)
@@ -31,7 +27,7 @@ def judge_train_bpe(c: Case, trained: Any) -> None:
     text, vocab_size, special_tokens = c.args
     vocab, merges = _reference_bpe(text, vocab_size, tuple(special_tokens))
     expected_merges = [[a.hex(), b.hex()] for a, b in merges]
-    k = _first_difference(trained["merges"], expected_merges)
+    k = first_difference(trained["merges"], expected_merges)
     expect(k is None, f"wrong merges (the first difference is merge {k})")
     expect(
         sorted(map(tuple, trained["vocab"])) == sorted((i, t.hex()) for i, t in vocab.items()),
@@ -48,7 +44,7 @@ def judge_bpe_tokenizer(c: Case, out: Any) -> None:
     expect(isinstance(out, dict) and out.get("raised") is False, "could not be built from a valid vocabulary")
     text = c.extra["text"]
     expected = references.bpe_encode(text, vocab, merges, specials or ())
-    k = _first_difference(out["ids"], expected)
+    k = first_difference(out["ids"], expected)
     expect(k is None, f"encode gives wrong ids (the first difference is at token {k})")
     expect(out["decoded"] == text, "decode(encode(text)) is not the text")
     expect(out["fragments"] == references.bpe_decode(c.extra["fragments"], vocab), "decode of arbitrary ids is wrong")

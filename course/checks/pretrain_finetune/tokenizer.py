@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from course.checks import call, fail, fixture, passed
+from course.checks import call, fail, first_difference, fixture, passed
 
 # (text, vocab_size, special tokens, the rule a difference points to); the expected merges are the grader's
 # reference's, stored in check_fixtures.json under bpe_fixture_key(text, vocab_size, special_tokens)
@@ -118,13 +118,6 @@ def _stored_merges(text: str, vocab_size: int, special_tokens: tuple[str, ...] =
     return stored.split(";") if stored else []
 
 
-def _first_difference(got: list[str], expected: list[str]) -> int | None:
-    for k, (a, b) in enumerate(zip(got, expected)):
-        if a != b:
-            return k
-    return None if len(got) == len(expected) else min(len(got), len(expected))
-
-
 def _show(pair_hex: str) -> str:
     a, b = pair_hex.split()
     return repr((bytes.fromhex(a), bytes.fromhex(b)))
@@ -138,7 +131,7 @@ def check_train_bpe(train_bpe: Callable) -> None:
             "bytes and the special tokens count)"
         )
     expected = _stored_merges(PARAGRAPH, 300)
-    k = _first_difference(_hex(merges), expected)
+    k = first_difference(_hex(merges), expected)
     if k is not None:
         got = _show(_hex(merges)[k]) if k < len(merges) else "nothing"
         fail(
