@@ -19,7 +19,13 @@ import torch.nn.functional as F
 
 from autograde.judge import references
 from course.checks import FIXTURES, fixed
-from course.checks.pretrain_finetune.objectives import LAW_CASE, LOSS_MASK, LOSS_TOKENS, law_fixture_key, loss_fixture_key
+from course.checks.pretrain_finetune.objectives import (
+    LAW_CASE,
+    LOSS_MASK,
+    LOSS_TOKENS,
+    law_fixture_key,
+    loss_fixture_key,
+)
 from course.checks.pretrain_finetune.tokenizer import PARAGRAPH, RULES, SPECIAL_RULES, bpe_fixture_key
 
 PATH = Path(__file__).resolve().parents[1] / "course" / "assets" / FIXTURES

@@ -3,6 +3,7 @@ published numbers: a judge is only as right as its reference."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -193,3 +194,47 @@ def test_bpe_encode_equals_hugging_face_tokenizers():
     assert ids == hf.encode(text).ids
     assert references.bpe_decode(ids, vocab) == text
     assert references.bpe_decode([228, 189], vocab) == "\ufffd" == b"\xe4\xbd".decode("utf-8", errors="replace")
+
+
+def test_causal_lm_loss_is_the_mean_negative_log_likelihood_of_the_counted_next_tokens():
+    g = torch.Generator().manual_seed(0)
+    logits, tokens = torch.randn(3, 7, 5, generator=g, dtype=torch.float64), torch.randint(0, 5, (3, 7), generator=g)
+    mask = torch.rand(3, 7, generator=g) < 0.6
+    mask[2] = False  # a row with no counted target
+    terms = [
+        -torch.log(torch.exp(logits[b, t - 1]) / torch.exp(logits[b, t - 1]).sum())[tokens[b, t]]
+        for b in range(3)
+        for t in range(1, 7)
+        if mask[b, t]
+    ]
+    assert torch.allclose(references.causal_lm_loss(logits, tokens, mask), torch.stack(terms).mean())
+
+
+def test_mlm_outcomes_enumerate_berts_rule():
+    """80 % mask_id, 10 % each of the vocabulary's ids, 10 % the original: summed over every id."""
+    for vocab_size, mask_id, original in ((6, 6, 2), (6, 3, 2), (1000, 103, 7)):
+        law = {"mask": 0.8, "kept": 0.1, "other": 0.0}
+        for random_id in range(vocab_size):
+            outcome = "mask" if random_id == mask_id else "kept" if random_id == original else "other"
+            law[outcome] += 0.1 / vocab_size
+        outcomes = references.mlm_outcomes(vocab_size, mask_id)
+        assert all(math.isclose(outcomes[k], law[k]) for k in law), (vocab_size, mask_id)
+
+
+def test_span_counts_and_segmentation_law_are_t5s():
+    """t5/data/preprocessors.py, random_spans_noise_mask: the counts (before the cap that keeps every span
+    non-empty), and _random_segmentation, which shuffles num_segments - 1 markers over num_items - 1 gaps:
+    every placement equally likely, enumerated here."""
+    for length, density, mean in ((512, 0.15, 3.0), (33, 0.15, 3.0), (100, 0.05, 3.0), (11, 0.01, 3.0), (2, 0.15, 3.0)):
+        num_noise = min(max(int(round(length * density)), 1), length - 1)
+        num_spans = max(int(round(num_noise / mean)), 1)
+        assert references.span_counts(length, density, mean) == (num_noise, min(num_spans, length - num_noise))
+    for n_items, n_segments in ((6, 3), (18, 3), (10, 4), (5, 1), (7, 7)):
+        counts: dict[int, int] = {}
+        placements = list(itertools.combinations(range(1, n_items), n_segments - 1))
+        for markers in placements:
+            first = markers[0] if markers else n_items
+            counts[first] = counts.get(first, 0) + 1
+        law = references.segmentation_first_length(n_items, n_segments)
+        assert set(law) == set(counts)
+        assert all(math.isclose(law[k], counts[k] / len(placements)) for k in law), (n_items, n_segments)

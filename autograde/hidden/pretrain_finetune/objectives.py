@@ -48,13 +48,17 @@ def causal_lm_loss(g: torch.Generator) -> list[Case]:
             "column 0 of the mask set at random",
             (randn(g, 4, 5, 7), _tokens(g, 7, 4, 5), _mask(g, 4, 5, 0.5) | (torch.arange(5) == 0)),
         ),
-        Case("float32 logits of scale 1000", (randn(g, 2, 6, 9, dtype=torch.float32, scale=1000.0), _tokens(g, 9, 2, 6))),
+        Case(
+            "float32 logits of scale 1000", (randn(g, 2, 6, 9, dtype=torch.float32, scale=1000.0), _tokens(g, 9, 2, 6))
+        ),
         Case("T = 2: one target per row", (randn(g, 4, 2, 6), _tokens(g, 6, 4, 2), torch.ones(4, 2, dtype=torch.bool))),
         Case(
             "non-contiguous logits and tokens",
             (randn(g, 8, 3, 10).transpose(0, 1), _tokens(g, 10, 8, 3).T, _mask(g, 3, 8, 0.7)),
         ),
-        Case(f"one sequence, a vocabulary of {(V := randint(g, 200, 400))}", (randn(g, 1, 30, V), _tokens(g, V, 1, 30))),
+        Case(
+            f"one sequence, a vocabulary of {(V := randint(g, 200, 400))}", (randn(g, 1, 30, V), _tokens(g, V, 1, 30))
+        ),
     ]
 
 
@@ -134,7 +138,12 @@ def _corrupt_twice(span_corruption, c: Case) -> Corrupted:
 def _span_case(g: torch.Generator, length: int, sentinel_start: int, **kwargs) -> Case:
     tokens = _tokens(g, sentinel_start - length, length)  # below every sentinel id
     settings = ", ".join(f"{k}={v}" for k, v in kwargs.items())
-    return Case(f"{length} tokens{', ' + settings if settings else ''}", (tokens, sentinel_start), kwargs, {"seed": randint(g, 0, 2**31)})
+    return Case(
+        f"{length} tokens{', ' + settings if settings else ''}",
+        (tokens, sentinel_start),
+        kwargs,
+        {"seed": randint(g, 0, 2**31)},
+    )
 
 
 @probe("span_corruption", run=_corrupt_twice, output=Corrupted)

@@ -9,7 +9,18 @@ from typing import Any
 import torch
 
 from autograde.hidden import Case
-from autograde.judge import Choice, Computed, Mismatch, Number, answer_key, expect, expect_close, judge, probes_for, references
+from autograde.judge import (
+    Choice,
+    Computed,
+    Mismatch,
+    Number,
+    answer_key,
+    expect,
+    expect_close,
+    judge,
+    probes_for,
+    references,
+)
 from course.checks import SIGMAS, sigmas_off
 from course.checks.pretrain_finetune.objectives import MIN_EXPECTED, read_spans
 from course.data import stdlib_corpus
@@ -63,7 +74,10 @@ def judge_mlm_mask_rules(c: Case, out: hidden.Masked) -> None:
     p, specials = c.kwargs.get("p", 0.15), list(c.kwargs.get("special_ids", ()))
     eligible = ~torch.isin(tokens, torch.tensor(specials, dtype=torch.int64))
     if p in (0.0, 1.0):
-        expect(torch.equal(chosen, eligible & (p == 1.0)), "with p = 0 nothing, with p = 1 every non-special position is chosen")
+        expect(
+            torch.equal(chosen, eligible & (p == 1.0)),
+            "with p = 0 nothing, with p = 1 every non-special position is chosen",
+        )
     expect(
         _same(out.same_seed[0], out.inputs) and _same(out.same_seed[1], out.labels),
         "two calls with identically seeded generators give different results: draw every random number from `generator`",
@@ -91,14 +105,23 @@ def judge_mlm_mask_rates(c: Case, out: Any) -> None:
     _expect_rate(n_chosen, n_eligible, p, "the share of chosen positions is not p")
     rows = chosen.sum(dim=1).double()  # chosen per row, binomial(eligible in the row, p)
     expected_variance = (eligible.sum(dim=1).double() * p * (1 - p)).mean()
-    expect(rows.var() > 0.4 * expected_variance, "each row gets about the same number of chosen positions: choose each position independently")
+    expect(
+        rows.var() > 0.4 * expected_variance,
+        "each row gets about the same number of chosen positions: choose each position independently",
+    )
     pairs = eligible[0::2] & eligible[1::2]
-    _expect_rate(int((chosen[0::2] & chosen[1::2] & pairs).sum()), int(pairs.sum()), p * p, "rows are not chosen independently")
+    _expect_rate(
+        int((chosen[0::2] & chosen[1::2] & pairs).sum()), int(pairs.sum()), p * p, "rows are not chosen independently"
+    )
     original, replaced = tokens[chosen], inputs[chosen]
     original, replaced = original[original != mask_id], replaced[original != mask_id]  # the law below assumes this
     outcomes = references.mlm_outcomes(vocab_size, mask_id)
     is_mask, is_kept = replaced == mask_id, replaced == original
-    counts = {"mask": int(is_mask.sum()), "kept": int((is_kept & ~is_mask).sum()), "other": int((~is_mask & ~is_kept).sum())}
+    counts = {
+        "mask": int(is_mask.sum()),
+        "kept": int((is_kept & ~is_mask).sum()),
+        "other": int((~is_mask & ~is_kept).sum()),
+    }
     for outcome, message in (
         ("mask", "the share of chosen positions replaced by mask_id is not 80 %"),
         ("kept", "the share of chosen positions left unchanged is not 10 %"),
@@ -119,7 +142,9 @@ def judge_mlm_mask_rates(c: Case, out: Any) -> None:
 def _spans(c: Case, inputs: Any, targets: Any) -> tuple[list[int], list[int]]:
     """(kept run lengths, noise span lengths) read off span_corruption's output, after checking every exact rule."""
     tokens, sentinel_start = c.args
-    counts = references.span_counts(len(tokens), c.kwargs.get("noise_density", 0.15), c.kwargs.get("mean_span_length", 3.0))
+    counts = references.span_counts(
+        len(tokens), c.kwargs.get("noise_density", 0.15), c.kwargs.get("mean_span_length", 3.0)
+    )
     try:
         return read_spans(tokens, sentinel_start, *counts, inputs, targets)
     except ValueError as error:
@@ -181,6 +206,6 @@ answer_key(
     {
         "q1_decoder_targets": Number(q1_decoder_targets(), rel=0, abs=0.5),
         "q2_first_byte_loss_ratio": Computed(first_byte_loss_ratio, rel=2e-3),
-        "q3_data_efficiency": Choice("a"),
+        "q3_data_efficiency": Choice("c"),
     },
 )

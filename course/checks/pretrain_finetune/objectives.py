@@ -45,9 +45,13 @@ def check_causal_lm_loss(causal_lm_loss: Callable) -> None:
         loss, grad = _loss(causal_lm_loss, logits, *args)
         if not is_close(loss, fixture(loss_fixture_key(case)), rtol=1e-6, atol=1e-8):
             mistake = next(
-                (hint for name, hint in LOSS_MISTAKES.items() if is_close(loss, fixture(loss_fixture_key(case, name)))), ""
+                (hint for name, hint in LOSS_MISTAKES.items() if is_close(loss, fixture(loss_fixture_key(case, name)))),
+                "",
             )
-            fail(f"causal_lm_loss, {case}: {loss.item():.6f}, expected {fixture(loss_fixture_key(case)):.6f}" + (f": {mistake}" if mistake else ""))
+            fail(
+                f"causal_lm_loss, {case}: {loss.item():.6f}, expected {fixture(loss_fixture_key(case)):.6f}"
+                + (f": {mistake}" if mistake else "")
+            )
         if grad is None:
             fail("the loss does not backpropagate to the logits: compute it with torch operations on the logits")
     big = fixed(2, 6, 5, seed=32, scale=1000.0, dtype=torch.float32)
@@ -82,7 +86,9 @@ def _expect_rate(count: int, n: int, p: float, message: str) -> None:
         fail(f"{message} ({count} of {n}, expected about {n * p:.0f})")
 
 
-def _mlm_rules(mlm_mask: Callable, tokens: torch.Tensor, mask_id: int, vocab_size: int, p: float) -> tuple[torch.Tensor, ...]:
+def _mlm_rules(
+    mlm_mask: Callable, tokens: torch.Tensor, mask_id: int, vocab_size: int, p: float
+) -> tuple[torch.Tensor, ...]:
     """(inputs, chosen) of one draw, chosen the positions whose label is not -100, after every exact rule."""
     original = tokens.clone()
     inputs, labels = _draw(mlm_mask, 0, tokens, mask_id, vocab_size, p=p, special_ids=(0,))
@@ -147,18 +153,24 @@ def check_mlm_mask(mlm_mask: Callable) -> None:
     args = (tokens, 6, 6, 0.5)
     first, again, other = _draw(mlm_mask, 1, *args), _draw(mlm_mask, 1, *args), _draw(mlm_mask, 2, *args)
     if not (torch.equal(first[0], again[0]) and torch.equal(first[1], again[1])) or torch.equal(first[1], other[1]):
-        fail("the same seed should give the same draw and another seed another: draw every random number from `generator`")
+        fail(
+            "the same seed should give the same draw and another seed another: draw every random number from `generator`"
+        )
     passed("mlm_mask: BERT's 80/10/10 rule, positions chosen independently at rate p, specials never, labels right")
 
 
-def read_spans(tokens: torch.Tensor, sentinel_start: int, n_noise: int, n_spans: int, inputs: Any, targets: Any) -> tuple[list[int], list[int]]:
+def read_spans(
+    tokens: torch.Tensor, sentinel_start: int, n_noise: int, n_spans: int, inputs: Any, targets: Any
+) -> tuple[list[int], list[int]]:
     """(kept run lengths, noise span lengths) read off span_corruption's (inputs, targets) for `tokens`, given
     the expected counts; ValueError naming the first rule the output breaks."""
     for name, value in (("inputs", inputs), ("targets", targets)):
         if not (isinstance(value, torch.Tensor) and value.dim() == 1 and value.dtype == torch.int64):
             raise ValueError(f"{name} should be a 1-D int64 tensor")
     if len(inputs) == len(tokens) - n_noise + n_spans and len(targets) == n_noise + n_spans:
-        raise ValueError(f"the targets should end with one closing sentinel, sentinel_start - n_spans = {sentinel_start - n_spans}")
+        raise ValueError(
+            f"the targets should end with one closing sentinel, sentinel_start - n_spans = {sentinel_start - n_spans}"
+        )
     if len(targets) != n_noise + n_spans + 1 or len(inputs) != len(tokens) - n_noise + n_spans:
         raise ValueError(
             f"for {len(tokens)} tokens expected {n_noise} noise tokens in {n_spans} spans: {len(tokens) - n_noise + n_spans} "
@@ -169,7 +181,9 @@ def read_spans(tokens: torch.Tensor, sentinel_start: int, n_noise: int, n_spans:
     sentinels = [sentinel_start - k for k in range(n_spans + 1)]
     in_sentinel = (inputs > sentinel_start - n_spans - 1) & (inputs <= sentinel_start)
     if inputs[in_sentinel].tolist() != sentinels[:-1]:
-        raise ValueError(f"the inputs' sentinels are {inputs[in_sentinel].tolist()}, expected sentinel_start - k for span k: {sentinels[:-1]}")
+        raise ValueError(
+            f"the inputs' sentinels are {inputs[in_sentinel].tolist()}, expected sentinel_start - k for span k: {sentinels[:-1]}"
+        )
     if in_sentinel[0] or not in_sentinel[-1]:
         raise ValueError("the inputs should start with a kept run and end with the last noise span's sentinel")
     t_sentinel = (targets > sentinel_start - n_spans - 2) & (targets <= sentinel_start)
@@ -185,7 +199,9 @@ def read_spans(tokens: torch.Tensor, sentinel_start: int, n_noise: int, n_spans:
         raise ValueError(f"kept runs of lengths {kept} and noise spans of lengths {noise}: one is empty")
     pieces = zip(inputs[~in_sentinel].split(kept), targets[~t_sentinel].split(noise))
     if not torch.equal(torch.cat([piece for pair in pieces for piece in pair]), tokens):
-        raise ValueError("the kept runs and the noise spans, interleaved, are not the original tokens: start with a kept run")
+        raise ValueError(
+            "the kept runs and the noise spans, interleaved, are not the original tokens: start with a kept run"
+        )
     return kept, noise
 
 
@@ -224,13 +240,18 @@ def check_span_corruption(span_corruption: Callable) -> None:
     except ValueError:
         pass
     else:
-        fail("span_corruption of a single token should raise ValueError (it cannot be split into a kept run and a span)")
+        fail(
+            "span_corruption of a single token should raise ValueError (it cannot be split into a kept run and a span)"
+        )
+
     def three_draws() -> list:
         generator = torch.Generator().manual_seed(5)
         return [_corrupt(span_corruption, LAW_CASE, generator) for _ in range(3)]
 
     if three_draws() != three_draws():
-        fail("two calls with identically seeded generators gave different spans: draw every random number from `generator`")
+        fail(
+            "two calls with identically seeded generators gave different spans: draw every random number from `generator`"
+        )
     generator = torch.Generator().manual_seed(0)
     draws = [_corrupt(span_corruption, LAW_CASE, generator) for _ in range(LAW_DRAWS)]
     for which, (n_items, what) in enumerate(((18, "kept run"), (6, "noise span"))):

@@ -3,10 +3,16 @@ and by the hidden tests alone. Keys are solution cells' grade_ids."""
 
 from tests.mutants import Mutant
 
-LOSS = "    return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)"
-BODY = "    targets = tokens[:, 1:]\n    if loss_mask is not None:\n        targets = targets.masked_fill(~loss_mask[:, 1:], -100)\n" + LOSS
+LOSS = (
+    "    return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)"
+)
+BODY = (
+    "    targets = tokens[:, 1:]\n    if loss_mask is not None:\n        targets = targets.masked_fill(~loss_mask[:, 1:], -100)\n"
+    + LOSS
+)
 CHOSEN = "    chosen = torch.rand(tokens.shape, generator=generator) < p"
 RANDOM = "    inputs = torch.where(chosen & (action >= 0.8) & (action < 0.9), random_ids, inputs)"
+Q1 = "q1_decoder_targets = len(span_corruption(torch.arange(2048), 32100, generator=torch.Generator().manual_seed(0))[1])"
 SEGMENT = "        cuts = sorted((torch.randperm(n_items - 1, generator=generator)[: n_spans - 1] + 1).tolist())"
 
 MUTANTS: dict[str, list[Mutant]] = {
@@ -191,5 +197,43 @@ MUTANTS: dict[str, list[Mutant]] = {
             "torch.randperm(n_items - 1)",
             hint="draw every random number from `generator`",
         ),
+    ],
+    "interview_answers": [
+        Mutant(
+            "Q1: the noise tokens alone, no sentinels",
+            Q1,
+            "q1_decoder_targets = round(2048 * 0.15)",
+        ),
+        Mutant(
+            "Q1: no closing sentinel",
+            Q1,
+            Q1 + " - 1",
+        ),
+        Mutant(
+            "Q1: the encoder's inputs",
+            "manual_seed(0))[1])",
+            "manual_seed(0))[0])",
+        ),
+        Mutant(
+            "Q2: position 0, which is never a target, as the first byte",
+            "first[:, 1], late[:, 64:] = True, True",
+            "first[:, 0], late[:, 64:] = True, True",
+        ),
+        Mutant(
+            "Q2: the inverse ratio",
+            "(causal_lm_loss(q2_logits, q2_windows, first) / causal_lm_loss(q2_logits, q2_windows, late))",
+            "(causal_lm_loss(q2_logits, q2_windows, late) / causal_lm_loss(q2_logits, q2_windows, first))",
+        ),
+        Mutant(
+            "Q2: over every target rather than positions 64-127",
+            "causal_lm_loss(q2_logits, q2_windows, late)",
+            "causal_lm_loss(q2_logits, q2_windows)",
+        ),
+        Mutant(
+            "Q3: bidirectional context beats six times the targets",
+            'q3_data_efficiency = "c"',
+            'q3_data_efficiency = "a"',
+        ),
+        Mutant("Q3: mask everything at no cost", 'q3_data_efficiency = "c"', 'q3_data_efficiency = "b"'),
     ],
 }
