@@ -70,6 +70,9 @@ def _chosen(c: Case, inputs: Any, labels: Any) -> torch.Tensor:
 def judge_mlm_mask_rules(c: Case, out: hidden.Masked) -> None:
     tokens = c.args[0]
     chosen = _chosen(c, out.inputs, out.labels)
+    for draw in (out.same_seed, out.other_seed):  # every draw obeys the rules
+        expect(isinstance(draw, list) and len(draw) == 2, "should return (inputs, labels)")
+        _chosen(c, *draw)
     expect(torch.equal(out.tokens_after, tokens), "the tokens were modified in place")
     p, specials = c.kwargs.get("p", 0.15), list(c.kwargs.get("special_ids", ()))
     eligible = ~torch.isin(tokens, torch.tensor(specials, dtype=torch.int64))
