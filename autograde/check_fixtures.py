@@ -26,6 +26,7 @@ from course.checks.pretrain_finetune.objectives import (
     law_fixture_key,
     loss_fixture_key,
 )
+from course.checks.pretrain_finetune.sft import MASK_DOCUMENTS, mask_fixture_key
 from course.checks.pretrain_finetune.tokenizer import PARAGRAPH, RULES, SPECIAL_RULES, bpe_fixture_key
 
 PATH = Path(__file__).resolve().parents[1] / "course" / "assets" / FIXTURES
@@ -119,6 +120,8 @@ def generate() -> dict[str, Any]:
             law_fixture_key(n_items, n_parts): list(references.segmentation_first_length(n_items, n_parts).values())
             for n_items, n_parts in ((LAW_CASE[3], LAW_CASE[4]), (LAW_CASE[0] - LAW_CASE[3], LAW_CASE[4]))
         },
+        # 03_sft: the block-diagonal causal mask of the check's document ids, as 0/1
+        mask_fixture_key(): references.packed_attention_mask(torch.tensor(MASK_DOCUMENTS)).int(),
     }
     return {key: _rounded(value) for key, value in values.items()}
 

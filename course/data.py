@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import gzip
 import json
 import lzma
@@ -91,3 +93,24 @@ def stdlib_corpus() -> tuple[str, str]:
     held_out = [files[n] for i, n in enumerate(names) if i % HELD_OUT_EVERY == 0]
     train = [files[n] for i, n in enumerate(names) if i % HELD_OUT_EVERY != 0]
     return "\n\n".join(train), "\n\n".join(held_out)
+
+
+@functools.cache
+def docstring_pairs() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Instruction data from the standard library: (train pairs, held-out pairs), each pair (the first
+    paragraph of a public function's docstring, on one line, 20 to 100 characters; the function's
+    `def` line, at most 90 characters), files in path order. Pairs from the held-out files of
+    `stdlib_corpus` are held out: tinygpt-draft never read them."""
+    files = stdlib_files()
+    train: list[tuple[str, str]] = []
+    held_out: list[tuple[str, str]] = []
+    for i, name in enumerate(sorted(files)):
+        lines = files[name].splitlines()
+        for node in ast.walk(ast.parse(files[name])):
+            if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+                continue
+            summary = " ".join((ast.get_docstring(node) or "").split("\n\n")[0].split())
+            def_line = lines[node.lineno - 1].strip()
+            if 20 <= len(summary) <= 100 and def_line.endswith(":") and len(def_line) <= 90:
+                (held_out if i % HELD_OUT_EVERY == 0 else train).append((summary, def_line))
+    return train, held_out

@@ -13,6 +13,7 @@ import torch
 from autograde import check_fixtures, settings
 from autograde.judge import references
 from course.checks import fixture
+from course.checks.pretrain_finetune.sft import PACKED_DOCUMENTS, pack_examples
 from course.models import Block, TinyGPT, TinyGPTConfig, rope
 
 
@@ -238,3 +239,49 @@ def test_span_counts_and_segmentation_law_are_t5s():
         law = references.segmentation_first_length(n_items, n_segments)
         assert set(law) == set(counts)
         assert all(math.isclose(law[k], counts[k] / len(placements)) for k in law), (n_items, n_segments)
+
+
+def test_sft_example_labels_score_the_response_and_its_eos_only():
+    """causal_lm_loss-style shift of the reference's labels: the mean -log p over the response and its EOS."""
+    g = torch.Generator().manual_seed(0)
+    prompt, response, eos = torch.randint(1, 9, (4,), generator=g), torch.randint(1, 9, (3,), generator=g), 0
+    ids, labels = references.sft_example(prompt, response, eos)
+    logits = torch.randn(len(ids), 9, generator=g, dtype=torch.float64)
+    loss = torch.nn.functional.cross_entropy(logits[:-1], labels[1:], ignore_index=-100)
+    targets = [*response.tolist(), eos]
+    terms = [-logits[3 + k].log_softmax(-1)[token] for k, token in enumerate(targets)]  # predicted from t - 1
+    assert ids.tolist() == [*prompt.tolist(), *targets]
+    assert torch.allclose(loss, torch.stack(terms).mean())
+
+
+def test_a_packed_batch_gives_tinygpt_each_examples_loss_alone():
+    """The reference pack and mask through TinyGPT (PyTorch's attention) equal each example run alone;
+    a plain causal mask, the control, does not."""
+    assert references.pack(pack_examples(), 8, 99)[3].tolist() == PACKED_DOCUMENTS
+    g = torch.Generator().manual_seed(1)
+    model = TinyGPT(TinyGPTConfig(d_model=32, n_layers=2, n_heads=4, n_kv_heads=2, d_ff=48, context=32)).double()
+    model.load_state_dict(_random_state(model))
+    examples = []
+    for n in (5, 9, 3, 12, 7, 2, 10):
+        prompt, response = (
+            torch.randint(1, 256, (n // 2,), generator=g),
+            torch.randint(1, 256, (n - n // 2,), generator=g),
+        )
+        examples.append(references.sft_example(prompt, response, 0))
+    ids, labels, positions, documents = references.pack(examples, 24, 0)
+    assert len(ids) < len(examples)  # several examples share a row
+
+    def losses(logits: torch.Tensor) -> list[torch.Tensor]:
+        nats = torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), labels[:, 1:], reduction="none")
+        counted, docs = labels[:, 1:] != -100, documents[:, 1:]
+        return [nats[counted & (docs == d)].mean() for d in range(len(examples))]
+
+    with torch.no_grad():
+        alone = []
+        for x, y in examples:
+            nats = torch.nn.functional.cross_entropy(model(x[None])[0, :-1], y[1:], reduction="none")
+            alone.append(nats[y[1:] != -100].mean())
+        packed = losses(model(ids, positions=positions, mask=references.packed_attention_mask(documents)))
+        plain = losses(model(ids))
+    assert all(torch.isclose(a, p, atol=1e-9) for a, p in zip(alone, packed))
+    assert not all(torch.isclose(a, p, atol=1e-3) for a, p in zip(alone, plain))

@@ -270,3 +270,54 @@ def segmentation_first_length(n_items: int, n_segments: int) -> dict[int, float]
         return {n_items: 1.0}
     total = math.comb(n_items - 1, n_segments - 1)
     return {k: math.comb(n_items - k - 1, n_segments - 2) / total for k in range(1, n_items - n_segments + 2)}
+
+
+# -- supervised fine-tuning (module 03) ----------------------------------------------------------
+
+
+def sft_example(prompt_ids: torch.Tensor, response_ids: torch.Tensor, eos_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hugging Face's SFT convention (TRL's completion-only loss): input_ids = prompt + response + EOS,
+    labels unshifted, -100 on the prompt. 1-D int64 of length P + R + 1."""
+    ids = prompt_ids.tolist() + response_ids.tolist() + [eos_id]
+    labels = [-100] * len(prompt_ids) + ids[len(prompt_ids) :]
+    return torch.tensor(ids, dtype=torch.int64), torch.tensor(labels, dtype=torch.int64)
+
+
+def next_fit(lengths: Sequence[int], context: int) -> list[int]:
+    """The row of each item when items of `lengths` are packed next-fit, in order, into bins of `context`."""
+    rows, row, used = [], -1, context
+    for n in lengths:
+        if n > context:
+            raise ValueError(f"an item of {n} does not fit a bin of {context}")
+        if used + n > context:
+            row, used = row + 1, 0
+        rows.append(row)
+        used += n
+    return rows
+
+
+def pack(
+    examples: Sequence[tuple[torch.Tensor, torch.Tensor]], context: int, pad_id: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Next-fit packing as Hugging Face's DataCollatorWithFlattening lays out one row (position ids
+    restarting per example, the first label of each example -100), rows filled with padding: pad_id,
+    label -100, position 0, document -1. Four int64 (N, context) tensors."""
+    rows = next_fit([len(ids) for ids, _ in examples], context)
+    n_rows = rows[-1] + 1 if rows else 0
+    layout: list[list[tuple[int, int, int, int]]] = [[] for _ in range(n_rows)]  # (id, label, position, document)
+    for document, ((ids, labels), row) in enumerate(zip(examples, rows)):
+        for position, (token, label) in enumerate(zip(ids.tolist(), labels.tolist())):
+            layout[row].append((token, -100 if position == 0 else label, position, document))
+    for row in layout:
+        row.extend([(pad_id, -100, 0, -1)] * (context - len(row)))
+    table = torch.tensor(layout, dtype=torch.int64).reshape(n_rows, context, 4)
+    return tuple(table[..., k] for k in range(4))  # type: ignore[return-value]
+
+
+def packed_attention_mask(document_ids: torch.Tensor) -> torch.Tensor:
+    """mask[n, i, j] = j <= i and document_ids[n, i] == document_ids[n, j] != -1: bool (N, T, T)."""
+    N, T = document_ids.shape
+    i = torch.arange(T)[:, None]
+    j = torch.arange(T)[None, :]
+    query, key = document_ids[:, :, None].expand(N, T, T), document_ids[:, None, :].expand(N, T, T)
+    return (j <= i) & (query == key) & (key != -1)
