@@ -71,14 +71,14 @@ class Packed:
 
 
 def _run_pack(pack, c: Case) -> Packed:
-    examples, context, pad_id = c.args
+    examples = c.args[0]
     if c.extra.get("invalid"):
         try:
-            pack(examples, context, pad_id)
+            pack(*c.args)
         except ValueError:
             return Packed(None, examples, True)
         return Packed(None, examples, False)
-    return Packed(list(pack(examples, context, pad_id)), examples, False)
+    return Packed(list(pack(*c.args)), examples, False)
 
 
 def _pack_case(g: torch.Generator, label: str, lengths: list[int], context: int, **extra: bool) -> Case:
