@@ -26,6 +26,17 @@ from course.checks.pretrain_finetune.objectives import (
     law_fixture_key,
     loss_fixture_key,
 )
+from course.checks.pretrain_finetune.peft import (
+    ALPHA,
+    PREFIX_P,
+    R,
+    adapter_case,
+    adapter_fixture_key,
+    lora_case,
+    lora_fixture_key,
+    prefix_case,
+    prefix_fixture_key,
+)
 from course.checks.pretrain_finetune.sft import MASK_DOCUMENTS, mask_fixture_key
 from course.checks.pretrain_finetune.tokenizer import PARAGRAPH, RULES, SPECIAL_RULES, bpe_fixture_key
 
@@ -76,6 +87,36 @@ def _causal_lm_loss_values() -> dict[str, Any]:
     return values
 
 
+def _peft_values() -> dict[str, Any]:
+    """04_peft: the LoRA layer's output (and without its scaling), the adapter's (and with ReLU), prefix
+    attention's weights and output (and with the prefix last, or the mask extended on the wrong side)."""
+    c = lora_case()
+    values: dict[str, Any] = {
+        lora_fixture_key(): references.lora_linear(c["x"], c["weight"], c["bias"], c["A"], c["B"], ALPHA / R),
+        lora_fixture_key("without scaling"): references.lora_linear(
+            c["x"], c["weight"], c["bias"], c["A"], c["B"], 1.0
+        ),
+    }
+    a = adapter_case()
+    weights = (a["down.weight"], a["down.bias"], a["up.weight"], a["up.bias"])
+    values[adapter_fixture_key()] = references.adapter(a["x"], *weights)
+    values[adapter_fixture_key("relu")] = a["x"] + F.linear(F.relu(F.linear(a["x"], *weights[:2])), *weights[2:])
+    p = prefix_case()
+    out, attention_weights = references.prefix_attention(
+        p["q"], p["k"], p["v"], p["prefix_k"], p["prefix_v"], p["mask"]
+    )
+    values[prefix_fixture_key("weights")], values[prefix_fixture_key("out")] = attention_weights, out
+    prefix_k, prefix_v = p["prefix_k"].expand(2, PREFIX_P, 4), p["prefix_v"].expand(2, PREFIX_P, 3)
+    extended = torch.ones(3, PREFIX_P, dtype=torch.bool)
+    values[prefix_fixture_key("weights", "prefix last")] = references.attention(
+        p["q"], torch.cat([p["k"], prefix_k], 1), torch.cat([p["v"], prefix_v], 1), torch.cat([p["mask"], extended], 1)
+    )[1]
+    values[prefix_fixture_key("weights", "mask on the wrong side")] = references.attention(
+        p["q"], torch.cat([prefix_k, p["k"]], 1), torch.cat([prefix_v, p["v"]], 1), torch.cat([p["mask"], extended], 1)
+    )[1]
+    return values
+
+
 def generate() -> dict[str, Any]:
     """Every stored value, keyed by the call it is the answer of (the inputs are the checks')."""
     x, positions = fixed(2, 5, 8, seed=21), torch.tensor([3, 0, 7, 7, 12])
@@ -122,6 +163,7 @@ def generate() -> dict[str, Any]:
         },
         # 03_sft: the block-diagonal causal mask of the check's document ids, as 0/1
         mask_fixture_key(): references.packed_attention_mask(torch.tensor(MASK_DOCUMENTS)).int(),
+        **_peft_values(),
     }
     return {key: _rounded(value) for key, value in values.items()}
 

@@ -285,3 +285,103 @@ def test_a_packed_batch_gives_tinygpt_each_examples_loss_alone():
         plain = losses(model(ids))
     assert all(torch.isclose(a, p, atol=1e-9) for a, p in zip(alone, packed))
     assert not all(torch.isclose(a, p, atol=1e-3) for a, p in zip(alone, plain))
+
+
+def _peft_model(module: torch.nn.Module, targets: list[str], r: int, alpha: float) -> torch.nn.Module:
+    """Hugging Face PEFT's LoRA on `module` (imported here: it is slow to import)."""
+    from peft import LoraConfig, get_peft_model
+
+    return get_peft_model(module, LoraConfig(target_modules=targets, r=r, lora_alpha=alpha))
+
+
+def test_lora_linear_and_its_merge_compute_what_peft_computes():
+    """PEFT's LoRA Linear with random A and B: the reference output and merged weight; PEFT's own
+    initialization, which the judge requires (B zero, A within nn.Linear's bound)."""
+    for bias, r, alpha in ((True, 4, 8.0), (False, 2, 16.0)):
+        layer = torch.nn.Linear(16, 12, bias=bias).double()
+        weight = layer.weight.detach().clone()
+        peft_model = _peft_model(torch.nn.Sequential(layer), ["0"], r, alpha)
+        lora = peft_model.base_model.model[0]
+        assert (lora.lora_B["default"].weight == 0).all()
+        assert (lora.lora_A["default"].weight.abs() <= 1 / math.sqrt(16)).all()
+        g = torch.Generator().manual_seed(r)
+        A, B = (
+            torch.randn(r, 16, generator=g, dtype=torch.float64),
+            torch.randn(12, r, generator=g, dtype=torch.float64),
+        )
+        with torch.no_grad():
+            lora.lora_A["default"].weight.copy_(A)
+            lora.lora_B["default"].weight.copy_(B)
+        x = torch.randn(2, 5, 16, generator=g, dtype=torch.float64)
+        bias_value = layer.bias.detach().clone() if bias else None
+        with torch.no_grad():
+            assert torch.allclose(peft_model(x), references.lora_linear(x, weight, bias_value, A, B, alpha / r))
+            merged = peft_model.merge_and_unload()[0]
+        assert torch.allclose(merged.weight, references.lora_merged_weight(weight, A, B, alpha / r))
+
+
+def test_lora_targets_and_parameter_count_are_peft_s_and_the_papers():
+    """PEFT's target_modules rule on an 11-layer TinyGPT ("0.attn.W_q" is the first layer's only; a
+    norm's name is skipped), its trainable count; the LoRA paper's RoBERTa-base and GPT-3 counts."""
+    config = TinyGPTConfig(vocab_size=32, context=8, d_model=16, n_layers=11, n_heads=2, n_kv_heads=1, d_ff=24)
+    targets = ["0.attn.W_q", "W_v", "mlp.W2"]
+    model = TinyGPT(config)
+    chosen = references.lora_targets(model, targets)
+    modules = dict(model.named_modules())
+    shapes = [tuple(modules[name].weight.shape) for name in chosen]
+    peft_model = _peft_model(TinyGPT(config), targets, 3, 6.0)
+    adapted = sorted(
+        name.removeprefix("base_model.model.") for name, m in peft_model.named_modules() if hasattr(m, "lora_A")
+    )
+    assert adapted == sorted(chosen) and "blocks.10.attn.W_q" not in chosen
+    trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
+    assert trainable == references.lora_param_count(shapes, 3)
+    assert references.lora_param_count([(768, 768)] * 24, 8) == 294_912  # Hu et al. 2021, table 2: 0.3M
+    assert references.lora_param_count([(12288, 12288)] * 192, 8) == 37_748_736  # table 4: 37.7M
+
+
+def test_finetune_memory_is_zeros_sixteen_bytes_a_parameter():
+    """Rajbhandari et al. 2020, figure 1: 7.5B parameters, mixed-precision Adam, no partitioning: 120 GB."""
+    assert references.finetune_memory_bytes(7.5e9, 7.5e9) == 120e9
+    assert references.finetune_memory_bytes(7.5e9, 0) == 15e9  # the bf16 weights alone
+
+
+def test_adapter_is_a_residual_bottleneck_of_torch_modules():
+    """x + Linear(GELU(Linear(x))) built from torch.nn modules; Houlsby et al.'s 2md + d + m parameters."""
+    d, m = 10, 3
+    down, up = torch.nn.Linear(d, m).double(), torch.nn.Linear(m, d).double()
+    x = torch.randn(4, d, dtype=torch.float64)
+    with torch.no_grad():
+        expected = x + up(torch.nn.GELU()(down(x)))
+        assert torch.allclose(references.adapter(x, down.weight, down.bias, up.weight, up.bias), expected)
+    assert sum(p.numel() for p in (*down.parameters(), *up.parameters())) == 2 * d * m + d + m
+
+
+def test_prefix_attention_is_pytorchs_attention_over_the_concatenation():
+    """scaled_dot_product_attention on (prefix, keys) with the mask extended by True; the prefix (H, P, d)
+    broadcast over the batch; a query that sees none of the sequence still reads the prefix."""
+    g = torch.Generator().manual_seed(3)
+    q, k = (
+        torch.randn(2, 3, 4, 8, generator=g, dtype=torch.float64),
+        torch.randn(2, 3, 5, 8, generator=g, dtype=torch.float64),
+    )
+    v = torch.randn(2, 3, 5, 6, generator=g, dtype=torch.float64)
+    prefix_k, prefix_v = (
+        torch.randn(3, 2, 8, generator=g, dtype=torch.float64),
+        torch.randn(3, 2, 6, generator=g, dtype=torch.float64),
+    )
+    mask = torch.rand(4, 5, generator=g) < 0.5
+    mask[1] = False
+    out, weights = references.prefix_attention(q, k, v, prefix_k, prefix_v, mask)
+    keys, values = torch.cat([prefix_k.expand(2, 3, 2, 8), k], 2), torch.cat([prefix_v.expand(2, 3, 2, 6), v], 2)
+    full = torch.cat([torch.ones(4, 2, dtype=torch.bool), mask], 1)
+    assert torch.allclose(out, torch.nn.functional.scaled_dot_product_attention(q, keys, values, attn_mask=full))
+    assert torch.allclose(weights.sum(-1), torch.ones(2, 3, 4, dtype=torch.float64))
+    assert (weights[:, :, 1, 2:] == 0).all() and (weights[:, :, 1, :2] > 0).all()
+
+
+def test_prepend_soft_prompt_puts_the_prompt_before_every_sequence():
+    embeddings, prompt = torch.randn(3, 4, 5), torch.randn(2, 5)
+    out = references.prepend_soft_prompt(embeddings, prompt)
+    assert out.shape == (3, 6, 5)
+    assert all(torch.equal(out[b], torch.cat([prompt, embeddings[b]])) for b in range(3))

@@ -321,3 +321,87 @@ def packed_attention_mask(document_ids: torch.Tensor) -> torch.Tensor:
     j = torch.arange(T)[None, :]
     query, key = document_ids[:, :, None].expand(N, T, T), document_ids[:, None, :].expand(N, T, T)
     return (j <= i) & (query == key) & (key != -1)
+
+
+# -- parameter-efficient fine-tuning (module 03) -------------------------------------------------
+
+
+def lora_linear(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    lora_A: torch.Tensor,
+    lora_B: torch.Tensor,
+    scaling: float,
+) -> torch.Tensor:
+    """HF PEFT's LoRA Linear with dropout off: W x + b + scaling * B A x. x (..., d_in); weight
+    (d_out, d_in); lora_A (r, d_in); lora_B (d_out, r). Float64."""
+    x = x.double()
+    base = F.linear(x, weight.double(), None if bias is None else bias.double())
+    return base + scaling * F.linear(F.linear(x, lora_A.double()), lora_B.double())
+
+
+def lora_merged_weight(
+    weight: torch.Tensor, lora_A: torch.Tensor, lora_B: torch.Tensor, scaling: float
+) -> torch.Tensor:
+    """The weight of the merged layer (PEFT's merge_and_unload): W + scaling * B @ A, float64."""
+    return weight.double() + scaling * lora_B.double() @ lora_A.double()
+
+
+def lora_targets(model: torch.nn.Module, targets: Sequence[str]) -> list[str]:
+    """The qualified names of the nn.Linear modules that PEFT's target_modules list selects: the name
+    equals a target or ends with "." + target."""
+    return [
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and any(name == t or name.endswith("." + t) for t in targets)
+    ]
+
+
+def lora_param_count(shapes: Sequence[tuple[int, int]], r: int) -> int:
+    """LoRA's trainable parameters (Hu et al. 2021, section 4): r (d_out + d_in) per adapted
+    (d_out, d_in) matrix."""
+    return sum(r * (d_out + d_in) for d_out, d_in in shapes)
+
+
+def adapter(
+    x: torch.Tensor, down_w: torch.Tensor, down_b: torch.Tensor, up_w: torch.Tensor, up_b: torch.Tensor
+) -> torch.Tensor:
+    """Houlsby et al. 2019's bottleneck adapter: x + up(GELU(down(x))), exact (erf) GELU, float64."""
+    x = x.double()
+    hidden = F.gelu(F.linear(x, down_w.double(), down_b.double()))
+    return x + F.linear(hidden, up_w.double(), up_b.double())
+
+
+def prefix_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    prefix_k: torch.Tensor,
+    prefix_v: torch.Tensor,
+    mask: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prefix tuning (Li & Liang 2021) as PEFT feeds it, past keys and values before the sequence's:
+    `attention` over (prefix_k, k) and (prefix_v, v), the prefix (..., P, d) broadcast over q's batch
+    dimensions and visible to every query (the mask extended by True). Weights (..., T_q, P + T_k)."""
+    batch, P = q.shape[:-2], prefix_k.shape[-2]
+    keys = torch.cat([prefix_k.double().expand(*batch, P, k.shape[-1]), k.double()], dim=-2)
+    values = torch.cat([prefix_v.double().expand(*batch, P, v.shape[-1]), v.double()], dim=-2)
+    if mask is not None:
+        mask = torch.cat([torch.ones(*mask.shape[:-1], P, dtype=torch.bool), mask], dim=-1)
+    return attention(q, keys, values, mask)
+
+
+def prepend_soft_prompt(embeddings: torch.Tensor, prompt: torch.Tensor) -> torch.Tensor:
+    """Prompt tuning (Lester et al. 2021) as PEFT's PromptEmbedding is used: the same P learned
+    vectors before every sequence's embeddings. (B, T, d), (P, d) -> (B, P + T, d)."""
+    B, (P, d) = embeddings.shape[0], prompt.shape
+    return torch.cat([prompt.expand(B, P, d), embeddings], dim=1)
+
+
+def finetune_memory_bytes(
+    n_params: float, n_trainable: float, weight_bytes: float = 2, grad_bytes: float = 2, optimizer_bytes: float = 12
+) -> float:
+    """Weights of every parameter, gradients and optimizer states of the trainable ones (ZeRO,
+    Rajbhandari et al. 2020, section 3.1: 16 bytes a parameter for mixed-precision Adam); no activations."""
+    return n_params * weight_bytes + n_trainable * (grad_bytes + optimizer_bytes)
