@@ -385,3 +385,31 @@ def test_prepend_soft_prompt_puts_the_prompt_before_every_sequence():
     out = references.prepend_soft_prompt(embeddings, prompt)
     assert out.shape == (3, 6, 5)
     assert all(torch.equal(out[b], torch.cat([prompt, embeddings[b]])) for b in range(3))
+
+
+def test_the_notebooks_lora_computes_what_peft_computes_with_the_same_weights():
+    """The reference solution students are graded against, through SYLLABUS.md's signatures: PEFT's
+    LoRA Linear weights copied into LoRALinear (dropout off), and add_lora's count against PEFT's."""
+    from autograde import notebooks
+    from tests.helpers import base_namespace
+
+    namespace = base_namespace(notebooks.read(settings.SOURCE / "03_pretrain_finetune" / "04_peft.ipynb"))
+    layer = torch.nn.Linear(24, 10).double()
+    mine = namespace["LoRALinear"](torch.nn.Linear(24, 10).double(), 4, 12.0)
+    mine.base.load_state_dict(layer.state_dict())
+    peft_model = _peft_model(torch.nn.Sequential(layer), ["0"], 4, 12.0)
+    lora = peft_model.base_model.model[0]
+    with torch.no_grad():
+        lora.lora_A["default"].weight.normal_()
+        lora.lora_B["default"].weight.normal_()
+        mine.lora_A.copy_(lora.lora_A["default"].weight)
+        mine.lora_B.copy_(lora.lora_B["default"].weight)
+        x = torch.randn(3, 24, dtype=torch.float64)
+        assert torch.allclose(mine(x), peft_model(x))
+        assert torch.allclose(mine.merge().weight, peft_model.merge_and_unload()[0].weight)
+    config = TinyGPTConfig(vocab_size=32, context=8, d_model=16, n_layers=11, n_heads=2, n_kv_heads=1, d_ff=24)
+    targets = ["0.attn.W_q", "W_v", "mlp.W2"]
+    peft_trainable = sum(
+        p.numel() for p in _peft_model(TinyGPT(config), targets, 2, 4.0).parameters() if p.requires_grad
+    )
+    assert namespace["add_lora"](TinyGPT(config), targets, 2, 4.0) == peft_trainable
