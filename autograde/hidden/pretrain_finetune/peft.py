@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from autograde.hidden import Case, answers, case, probe, randint, randn
-from autograde.hidden.transformer.attention import FUSED_ATTENTION, Attended, _attend
+from autograde.hidden.transformer.attention import FUSED_ATTENTION, Attended, attend
 from autograde.hidden.transformer.gpt import random_weights
 from course.models import TinyGPT, TinyGPTConfig
 
@@ -277,7 +277,7 @@ def _prefix_case(
     return Case(f"{label}, mask {tuple(mask.shape)}", (q, k, v, prefix_k, prefix_v), {"mask": mask})
 
 
-@probe("prefix_attention", run=_attend, output=Attended, forbidden=FUSED_ATTENTION)
+@probe("prefix_attention", run=attend, output=Attended, forbidden=FUSED_ATTENTION)
 def prefix_attention(g: torch.Generator) -> list[Case]:
     causal = torch.ones(6, 6, dtype=torch.bool).tril()
     blind = torch.rand(2, 3, 5, 7, generator=g) < 0.5

@@ -71,7 +71,7 @@ class Attended:
     weights: Any  # the attention weights, (..., T_q, T_k)
 
 
-def _attend(attention, c: Case) -> Attended:
+def attend(attention, c: Case) -> Attended:
     """The student's (out, weights), split into their fields."""
     result = attention(*c.args, **c.kwargs)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -108,7 +108,7 @@ def _random_mask(g: torch.Generator, *shape: int, p: float = 0.6) -> torch.Tenso
     return mask.scatter(-1, keep, True)
 
 
-@probe("scaled_dot_product_attention", run=_attend, output=Attended, forbidden=FUSED_ATTENTION)
+@probe("scaled_dot_product_attention", run=attend, output=Attended, forbidden=FUSED_ATTENTION)
 def scaled_dot_product_attention(g: torch.Generator) -> list[Case]:
     return [
         _attention_case(g, "one sequence", (5, 4), 5, 4),
@@ -119,7 +119,7 @@ def scaled_dot_product_attention(g: torch.Generator) -> list[Case]:
     ]
 
 
-@probe("scaled_dot_product_attention (masks)", run=_attend, output=Attended, forbidden=FUSED_ATTENTION)
+@probe("scaled_dot_product_attention (masks)", run=attend, output=Attended, forbidden=FUSED_ATTENTION)
 def attention_masks(g: torch.Generator) -> list[Case]:
     T = 6
     causal = torch.ones(T, T, dtype=torch.bool).tril()
@@ -150,7 +150,7 @@ def attention_masks(g: torch.Generator) -> list[Case]:
     ]
 
 
-@probe("scaled_dot_product_attention (batch dims, T_q != T_k)", run=_attend, output=Attended, forbidden=FUSED_ATTENTION)
+@probe("scaled_dot_product_attention (batch dims, T_q != T_k)", run=attend, output=Attended, forbidden=FUSED_ATTENTION)
 def cross_attention(g: torch.Generator) -> list[Case]:
     return [
         _attention_case(g, "T_q < T_k, d_v != d", (2, 3, 4, 8), 6, 5),

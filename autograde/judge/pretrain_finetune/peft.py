@@ -80,14 +80,18 @@ def _judge_dropout(c: Case, dropped: Any, expected: torch.Tensor) -> None:
     expect(sigmas_off(int(zero.sum()), n, p) < SIGMAS, f"dropout drops a row's input with probability {p}")
 
 
+def _targets(model: torch.nn.Module, targets: list[str]) -> tuple[list[str], list[tuple[int, int]]]:
+    """The names of the nn.Linear layers that `targets` selects (PEFT's rule) and their (d_out, d_in) shapes."""
+    modules = dict(model.named_modules())
+    chosen = references.lora_targets(model, targets)
+    return chosen, [tuple(modules[name].weight.shape) for name in chosen]
+
+
 @judge(hidden.add_lora)
 def judge_add_lora(c: Case, out: hidden.AddedLoRA) -> None:
     targets, r, alpha = c.args
     config = c.extra["config"]
-    model = TinyGPT(TinyGPTConfig(**config))
-    linears = dict(model.named_modules())
-    chosen = references.lora_targets(model, targets)
-    shapes = [tuple(linears[name].weight.shape) for name in chosen]
+    chosen, shapes = _targets(TinyGPT(TinyGPTConfig(**config)), targets)
     count = references.lora_param_count(shapes, r)
     expect(
         isinstance(out.count, int) and not isinstance(out.count, bool) and out.count == count,
@@ -192,10 +196,8 @@ def lora_13b_gb() -> float:
 @functools.cache
 def target_trainable() -> float:
     """Q2: trainable parameters of tinygpt-target with LoRA r=4 on W_q, W_v and W2."""
-    model = load_pretrained("tinygpt-target")
-    modules = dict(model.named_modules())
-    chosen = references.lora_targets(model, ["W_q", "W_v", "W2"])
-    return float(references.lora_param_count([tuple(modules[n].weight.shape) for n in chosen], 4))
+    _, shapes = _targets(load_pretrained("tinygpt-target"), ["W_q", "W_v", "W2"])
+    return float(references.lora_param_count(shapes, 4))
 
 
 answer_key(
